@@ -1,0 +1,1 @@
+"""Speed harness (`genlab bench ...`), separate from the tests."""

@@ -1,0 +1,49 @@
+"""Experiment: presets, jobs (or a custom run), analysis and figures — the contract every study meets."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Callable
+
+from genlab.config import ConfigError, apply_overrides, check
+
+PRESETS = ("smoke", "quick", "paper")
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """name/title/paper describe it; presets map smoke|quick|paper to a frozen Config dataclass
+    (with a `seeds` field). Either `jobs(cfg) -> list[Job]` (trained by the shared engine) or
+    `run(cfg, store, progress)` for work that is not network training. `analyze(store)` returns
+    {"tables": {title: {"columns": [...], "rows": [[...]]}}, "headline": [{name, ours, paper}]};
+    `plot(store, outdir)` writes PNGs and returns their paths."""
+    name: str
+    title: str
+    paper: str
+    presets: dict
+    analyze: Callable[[Any], dict]
+    plot: Callable[[Any, Path], list[Path]]
+    jobs: Callable[[Any], list] | None = None
+    run: Callable[..., None] | None = None
+    summarize: Callable | None = None
+
+    def config(self, preset: str = "quick", *, seeds: int | None = None, sets: list[str] | None = None):
+        if preset not in self.presets:
+            raise ConfigError(f"unknown preset {preset!r} for {self.name}; choices: {', '.join(self.presets)}")
+        cfg = self.presets[preset]
+        if seeds is not None:
+            check(seeds > 0, f"--seeds must be positive, got {seeds}")
+            cfg = dataclasses.replace(cfg, seeds=seeds)
+        cfg = apply_overrides(cfg, sets)
+        check(getattr(cfg, "seeds", 1) > 0, f"seeds must be positive, got {getattr(cfg, 'seeds', None)}")
+        if self.jobs is not None:  # validate everything before a store is opened
+            from genlab.sweep.jobs import validate_jobs
+            validate_jobs(self.jobs(cfg))
+        return cfg
+
+    def execute(self, cfg, store, *, progress: bool = True) -> None:
+        if self.run is not None:
+            self.run(cfg, store, progress=progress)
+            return
+        from genlab.sweep import run_jobs
+        run_jobs(self.name, self.jobs(cfg), store, summarize=self.summarize, progress=progress)

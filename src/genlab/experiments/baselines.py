@@ -1,0 +1,98 @@
+"""MNIST-1D baselines (Greydanus & Kobak, ICML 2024): logistic, MLP, CNN, GRU on original and
+position-shuffled frozen data, with the reference hyperparameters (Adam 1e-2, batch 100 as
+consecutive slices, 6000 steps)."""
+from __future__ import annotations
+
+import dataclasses
+
+from genlab.data.datasets import DataSpec
+from genlab.experiments import tables
+from genlab.experiments.base import Experiment
+from genlab.report import figures
+from genlab.sweep import Job
+from genlab.train import TrainSpec
+
+NAME = "baselines"
+# Published test accuracy (%) on the frozen set: (original, shuffled positions).
+PUBLISHED = {"linear": (32, 32), "mlp": (68, 68), "cnn": (94, 56), "gru": (91, 57)}
+# The issue's acceptance ranges for the mean test accuracy (%), original data.
+TARGETS = {"linear": (30, 34), "mlp": (62, 70), "cnn": (91, 100), "gru": (87, 100)}
+SHUFFLED_CNN_MAX = 62
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    models: tuple[str, ...] = ("linear", "mlp", "cnn", "gru")
+    variants: tuple[str, ...] = ("original", "shuffled")
+    seeds: int = 3
+    steps: int = 6000
+    eval_every: int = 250
+    lr: float = 1e-2
+    batch_size: int = 100
+
+
+PRESETS = {
+    # ~20 s on 2 cores: the mechanics only (short training, 2 seeds).
+    "smoke": Config(models=("linear", "mlp", "cnn"), seeds=2, steps=300, eval_every=100),
+    # `genlab run baselines --preset quick`: the reference protocol, 3 seeds; ~2-3 min on 2 cores.
+    "quick": Config(),
+    # the published protocol over 5 seeds.
+    "paper": Config(seeds=5),
+}
+
+
+def jobs(cfg: Config) -> list[Job]:
+    spec = TrainSpec(steps=cfg.steps, batch_size=cfg.batch_size, eval_every=cfg.eval_every,
+                     optimizer="adam", batching="slices")
+    return [Job(model=m, data=DataSpec(positions="shuffle" if v == "shuffled" else "none"),
+                train=spec, lr=cfg.lr, seed=s, tags={"variant": v})
+            for m in cfg.models for v in cfg.variants for s in range(cfg.seeds)]
+
+
+def _by_model_variant(store):
+    runs = store.runs(NAME)
+    return tables.group_runs(runs, lambda r: (r["config"]["model"], r["config"]["tags"]["variant"]))
+
+
+def analyze(store) -> dict:
+    groups = _by_model_variant(store)
+    rows, headline = [], []
+    for model in dict.fromkeys(m for m, _ in groups):
+        row = [model]
+        for i, variant in enumerate(("original", "shuffled")):
+            mean, std, n = tables.summary_stat(groups.get((model, variant), []), "test/acc")
+            pub = PUBLISHED.get(model, (None, None))[i]
+            row += [tables.fmt(mean, std), pub if pub is not None else "–"]
+            if n:
+                headline.append({"name": f"{model} {variant} test acc (%)", "ours": tables.fmt(mean, std),
+                                 "paper": pub, "seeds": n, "check": _check(model, variant, mean * 100)})
+        rows.append(row)
+    cols = ["model", "test acc % (ours)", "published", "shuffled: ours", "shuffled: published"]
+    return {"tables": {"MNIST-1D baselines, final test accuracy (mean ± std over seeds)":
+                       tables.table(cols, rows)}, "headline": headline}
+
+
+def _check(model: str, variant: str, acc: float) -> str:
+    if variant == "shuffled":
+        return ("ok" if acc <= SHUFFLED_CNN_MAX else "MISS") if model == "cnn" else ""
+    lo, hi = TARGETS.get(model, (None, None))
+    return "" if lo is None else ("ok" if lo <= acc <= hi else "MISS")
+
+
+def plot(store, outdir):
+    groups = _by_model_variant(store)
+    fig, axes = figures.new_figure(ncols=2)
+    for i, variant in enumerate(("original", "shuffled")):
+        ax = axes[0][i]
+        for (model, var), runs in groups.items():
+            if var == variant:
+                steps, values = tables.curves(store, runs, "test/acc")
+                figures.band(ax, steps, values * 100, label=model)
+        ax.set(title=f"MNIST-1D, {variant} positions", xlabel="step", ylabel="test accuracy (%)")
+        ax.legend(fontsize=8)
+    return [figures.save(fig, outdir, "baselines_test_acc")]
+
+
+EXPERIMENT = Experiment(name=NAME, title="MNIST-1D baselines",
+                        paper="Greydanus & Kobak, Scaling down deep learning with MNIST-1D (ICML 2024)",
+                        presets=PRESETS, jobs=jobs, analyze=analyze, plot=plot)

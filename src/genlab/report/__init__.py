@@ -1,0 +1,1 @@
+"""Figures and the static HTML report, read from the store only."""

@@ -1,0 +1,72 @@
+"""Job: one trained network as data; its hash is its address, its static part its compile group."""
+from __future__ import annotations
+
+import dataclasses
+
+from genlab.config import canonical_json, check, config_hash
+from genlab.data.datasets import DataSpec
+from genlab.train.loop import TrainSpec
+
+# Fields that vary inside one compiled program (vmapped members), not between programs.
+DYNAMIC = ("seed", "init_seed", "lr", "weight_decay", "tags")
+DATA_DYNAMIC = ("condition", "label_noise", "positions", "seed")
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    model: str
+    data: DataSpec
+    train: TrainSpec
+    lr: float
+    model_kwargs: dict = dataclasses.field(default_factory=dict)
+    weight_decay: float = 0.0
+    seed: int = 0
+    init_seed: int | None = None
+    tags: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        check(self.lr > 0, f"lr must be > 0, got {self.lr}")
+        check(self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}")
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["data"], d["train"] = self.data.to_dict(), dataclasses.asdict(self.train)
+        return d
+
+    def run_id(self, experiment: str) -> str:
+        return config_hash({"experiment": experiment, **self.to_dict()})
+
+    def group_key(self) -> str:
+        d = {k: v for k, v in self.to_dict().items() if k not in DYNAMIC}
+        d["data"] = self.data.shape_key()
+        return canonical_json(d)
+
+    @property
+    def uses_dropout(self) -> bool:
+        return float(self.model_kwargs.get("dropout", 0.0)) > 0.0
+
+
+def validate_jobs(jobs: list[Job]) -> None:
+    """Fail fast (ConfigError) on unknown models or bad model kwargs, before anything is written."""
+    import equinox as eqx
+    import jax
+
+    from genlab import models
+    seen = set()
+    for job in jobs:
+        key = (job.model, canonical_json(job.model_kwargs))
+        if key not in seen:
+            seen.add(key)
+            eqx.filter_eval_shape(lambda k, j=job: models.make(j.model, key=k, **j.model_kwargs),
+                                  jax.random.key(0))
+
+
+def group_jobs(jobs: list[Job], max_members: int = 64) -> list[list[Job]]:
+    """Jobs that share a compiled program, in first-seen order, split to at most max_members."""
+    groups: dict[str, list[Job]] = {}
+    for job in jobs:
+        groups.setdefault(job.group_key(), []).append(job)
+    out = []
+    for members in groups.values():
+        out.extend(members[i:i + max_members] for i in range(0, len(members), max_members))
+    return out

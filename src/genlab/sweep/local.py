@@ -1,0 +1,86 @@
+"""Local executor: run each compile group as one train_many call; write each group atomically."""
+from __future__ import annotations
+
+import functools
+import time
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+
+from genlab import models
+from genlab.data import datasets
+from genlab.data.sources import FiniteSource
+from genlab.provenance import provenance
+from genlab.store import RunRecord, Store
+from genlab.sweep.jobs import Job, group_jobs
+from genlab.sweep.progress import progress_bar
+from genlab.train.many import Members, train_many
+
+
+def run_jobs(experiment: str, jobs: list[Job], store: Store, *, summarize: Callable | None = None,
+             progress: bool = True, max_members: int = 64) -> list[str]:
+    """Train every job not already finished in `store`; return all run ids (in job order).
+
+    summarize(job, history_of_member) -> dict of extra summary values (optional).
+    Killing the process loses only the group in flight; re-running resumes.
+    """
+    ids = [j.run_id(experiment) for j in jobs]
+    done = store.finished_ids(ids)
+    todo = [j for j, i in zip(jobs, ids) if i not in done]
+    groups = group_jobs(todo, max_members)
+    total = sum(g[0].train.num_evals for g in groups)
+    with progress_bar(total, f"{experiment}: {len(todo)} runs", progress) as advance:
+        for k, group in enumerate(groups):
+            advance(0, f"{experiment} {group[0].model} [{k + 1}/{len(groups)}]")
+            records = train_group(experiment, group, summarize, on_chunk=lambda i: advance())
+            store.write_group(experiment, records)
+    return ids
+
+
+def train_group(experiment: str, group: list[Job], summarize=None, on_chunk=None) -> list[RunRecord]:
+    """One compiled program for all jobs of a group (same static config). Pure: no store access."""
+    job0, t0 = group[0], time.perf_counter()
+    source, evals, axis, data = _group_data(group)
+    members = Members(seeds=tuple(j.seed for j in group), lr=tuple(j.lr for j in group),
+                      weight_decay=tuple(j.weight_decay for j in group),
+                      init_seeds=tuple(j.seed if j.init_seed is None else j.init_seed for j in group),
+                      dropout=job0.uses_dropout)
+    make = functools.partial(_make_model, job0.model, data[0]["x"].shape[1],
+                             tuple(sorted(job0.model_kwargs.items())))
+    _, hist = train_many(make, members, source, evals, job0.train, source_axis=axis,
+                         eval_axis=axis, on_chunk=on_chunk)
+    wall = (time.perf_counter() - t0) / len(group)
+    steps, prov = job0.train.eval_steps(), provenance()
+    records = []
+    for m, (job, d) in enumerate(zip(group, data)):
+        h = {name: v[m] for name, v in hist.items()}
+        summary = {name: float(v[-1]) for name, v in h.items()}
+        summary["data/realized_noise"] = d["realized_noise"]
+        if summarize is not None:
+            summary.update(summarize(job, h, steps))
+        records.append(RunRecord(job.run_id(experiment), job.seed, job.to_dict(),
+                                 {n: (steps, v.tolist()) for n, v in h.items()}, summary, wall, prov))
+    return records
+
+
+def _make_model(name, in_size, kwargs, key):
+    return models.make(name, key=key, in_size=in_size, num_outputs=10, **dict(kwargs))
+
+
+def _group_data(group: list[Job]):
+    """Shared arrays when every member trains on the same data; else stacked on a member axis."""
+    data = [datasets.build(j.data) for j in group]
+    spec, cap = group[0].train, group[0].train.eval_train_max
+
+    def member(d):
+        source = FiniteSource(jnp.asarray(d["x"]), jnp.asarray(d["y"]), spec.batch_size, spec.batching)
+        evals = {"train": (jnp.asarray(d["x"][:cap]), jnp.asarray(d["y"][:cap])),
+                 "test": (jnp.asarray(d["x_test"]), jnp.asarray(d["y_test"]))}
+        return source, evals
+
+    if len({id(d) for d in data}) == 1:
+        return *member(data[0]), None, data
+    per_member = [member(d) for d in data]
+    source, evals = jax.tree.map(lambda *a: jnp.stack(a), *per_member)
+    return source, evals, 0, data

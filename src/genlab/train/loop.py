@@ -1,0 +1,128 @@
+"""train(): a lax.scan over eval chunks of a lax.scan over steps, for one member (pure, differentiable)."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from genlab.config import check
+from genlab.optim import OPTIMIZERS, SCHEDULES, make_optimizer, schedule_fn
+from genlab.train.metrics import LOSSES, per_example_loss, per_example_metrics
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainSpec:
+    """Static (shape-defining) training settings; lr and weight decay are per-member arrays."""
+    steps: int = 6000
+    batch_size: int = 100
+    eval_every: int = 500
+    optimizer: str = "adam"
+    schedule: str = "constant"
+    warmup_steps: int = 0
+    momentum: float = 0.9
+    loss: str = "xent"
+    batching: str = "reshuffle"
+    eval_batch: int = 1000
+    eval_train_max: int = 5000
+
+    def __post_init__(self):
+        check(self.steps > 0, f"steps must be positive, got {self.steps}")
+        check(self.batch_size > 0, f"batch_size must be positive, got {self.batch_size}")
+        check(0 < self.eval_every <= self.steps, f"eval_every must be in [1, steps], got {self.eval_every}")
+        check(self.steps % self.eval_every == 0,
+              f"steps ({self.steps}) must be a multiple of eval_every ({self.eval_every})")
+        check(self.optimizer in OPTIMIZERS, f"unknown optimizer {self.optimizer!r}; choices: {', '.join(OPTIMIZERS)}")
+        check(self.schedule in SCHEDULES, f"unknown schedule {self.schedule!r}; choices: {', '.join(SCHEDULES)}")
+        check(self.batching in ("slices", "reshuffle"),
+              f"unknown batching {self.batching!r}; choices: slices, reshuffle")
+        check(self.loss in LOSSES, f"unknown loss {self.loss!r}; choices: {', '.join(LOSSES)}")
+
+    @property
+    def num_evals(self) -> int:
+        return self.steps // self.eval_every
+
+    def eval_steps(self) -> list[int]:
+        return [i * self.eval_every for i in range(self.num_evals + 1)]
+
+    def optimizer_fn(self):
+        sched = schedule_fn(self.schedule, self.steps, warmup_steps=self.warmup_steps)
+        return make_optimizer(self.optimizer, sched, momentum=self.momentum)
+
+
+class State(eqx.Module):
+    params: Any
+    opt_state: Any
+    data_state: Any
+    step: jax.Array
+
+
+def batch_loss(params, static, x, y, loss_name, key):
+    model = eqx.combine(params, static)
+    keys = None if key is None else jax.random.split(key, x.shape[0])
+    out = jax.vmap(lambda xi, ki: model(xi, key=ki))(x, keys) if keys is not None \
+        else jax.vmap(model)(x)
+    return jnp.mean(jax.vmap(lambda o, t: per_example_loss(loss_name, o, t))(out, y))
+
+
+def evaluate(params, static, evals: dict, spec: TrainSpec) -> dict:
+    """Mean metrics over each eval set {split: (x, y)}; chunked by eval_batch to bound memory."""
+    model = eqx.combine(params, static)
+
+    def one(xy):
+        out = model(xy[0])
+        return per_example_metrics(spec.loss, out, xy[1])
+
+    result = {}
+    for split, (x, y) in evals.items():
+        m = jax.lax.map(one, (x, y), batch_size=min(spec.eval_batch, x.shape[0]))
+        result.update({f"{split}/{k}": jnp.mean(v) for k, v in m.items()})
+    return result
+
+
+def init_state(model, hyper: dict, source, keys: dict, spec: TrainSpec):
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+    opt = spec.optimizer_fn()(lr=hyper["lr"], weight_decay=hyper["weight_decay"])
+    state = State(params, opt.init(params), source.init(keys["data"]), jnp.zeros((), jnp.int32))
+    return state, static
+
+
+def run_chunk(state: State, static, hyper, source, evals, keys, spec: TrainSpec, mask=None):
+    """eval_every optimizer steps, then one evaluation. Returns (state, metrics at the new step)."""
+    opt = spec.optimizer_fn()(lr=hyper["lr"], weight_decay=hyper["weight_decay"])
+    dropout = keys.get("dropout")
+
+    def step_fn(st: State, _):
+        data_state, (xb, yb) = source.next(st.data_state, st.step, keys["data"])
+        dkey = None if dropout is None else jax.random.fold_in(dropout, st.step)
+        loss, grads = jax.value_and_grad(batch_loss)(st.params, static, xb, yb, spec.loss, dkey)
+        updates, opt_state = opt.update(grads, st.opt_state, st.params)
+        if mask is not None:  # lottery tickets: pruned weights get no update and stay zero
+            updates = jax.tree.map(lambda u, m: u * m, updates, mask)
+        params = eqx.apply_updates(st.params, updates)
+        return State(params, opt_state, data_state, st.step + 1), loss
+
+    state, losses = jax.lax.scan(step_fn, state, None, length=spec.eval_every)
+    metrics = evaluate(state.params, static, evals, spec)
+    metrics["train/batch_loss"] = jnp.mean(losses)
+    return state, metrics
+
+
+def train(model, hyper: dict, source, evals: dict, keys: dict, spec: TrainSpec, mask=None):
+    """Train one member end to end in a single traced program.
+
+    Returns (final model, history {name: (num_evals + 1,)}); history[i] is at step i*eval_every
+    (train/batch_loss at index 0 is the initial train loss for convenience).
+    """
+    state, static = init_state(model, hyper, source, keys, spec)
+    first = evaluate(state.params, static, evals, spec)
+    first["train/batch_loss"] = first.get("train/loss", jnp.zeros(()))
+
+    def chunk(st, _):
+        return run_chunk(st, static, hyper, source, evals, keys, spec, mask)
+
+    state, hist = jax.lax.scan(chunk, state, None, length=spec.num_evals)
+    hist = {k: jnp.concatenate([first[k][None], v]) for k, v in hist.items()}
+    return eqx.combine(state.params, static), hist

@@ -1,0 +1,82 @@
+"""train_many(): M members trained in one compiled program (vmap), chunked so progress can be shown."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from genlab import rng
+from genlab.train.loop import TrainSpec, evaluate, init_state, run_chunk
+
+
+@dataclasses.dataclass(frozen=True)
+class Members:
+    """Who the M members are: seeds (per key stream) and dynamic hyperparameters, each length M.
+
+    `init_seeds` / `data_seeds` default to `seeds`; set one to pin that stream across members.
+    """
+    seeds: tuple[int, ...]
+    lr: tuple[float, ...]
+    weight_decay: tuple[float, ...] | None = None
+    init_seeds: tuple[int, ...] | None = None
+    data_seeds: tuple[int, ...] | None = None
+    dropout: bool = False
+
+    def __len__(self) -> int:
+        return len(self.seeds)
+
+    def keys(self) -> dict:
+        init = self.init_seeds or self.seeds
+        data = self.data_seeds or self.seeds
+        out = {"init": jnp.stack([rng.stream(int(s), "init") for s in init]),
+               "data": jnp.stack([rng.stream(int(s), "data") for s in data])}
+        if self.dropout:
+            out["dropout"] = jnp.stack([rng.stream(int(s), "dropout") for s in self.seeds])
+        return out
+
+    def hyper(self) -> dict:
+        wd = self.weight_decay or (0.0,) * len(self)
+        return {"lr": jnp.asarray(self.lr, jnp.float32), "weight_decay": jnp.asarray(wd, jnp.float32)}
+
+
+@eqx.filter_jit
+def _init_many(make_model, hyper, source, evals, keys, spec, axes):
+    def one(key_set, h, src, ev):
+        model = make_model(key_set["init"])
+        state, static = init_state(model, h, src, key_set, spec)
+        return state, evaluate(state.params, static, ev, spec)
+    return eqx.filter_vmap(one, in_axes=(0, 0) + axes)(keys, hyper, source, evals)
+
+
+@eqx.filter_jit
+def _chunk_many(state, static, hyper, source, evals, keys, spec, axes, mask):
+    def one(st, h, src, ev, k, m):
+        return run_chunk(st, static, h, src, ev, k, spec, m)
+    return eqx.filter_vmap(one, in_axes=(0, 0) + axes + (0, 0))(state, hyper, source, evals, keys, mask)
+
+
+def train_many(make_model: Callable, members: Members, source, evals: dict, spec: TrainSpec, *,
+               source_axis=None, eval_axis=None, mask=None, on_chunk: Callable | None = None):
+    """Train every member; `make_model(key) -> eqx.Module`.
+
+    source/evals are shared by all members (axis None) or stacked with a leading member axis (0).
+    mask: optional per-member (stacked) pytree of 0/1 like the params. on_chunk(i) is called
+    after each of the spec.num_evals chunks (progress bars).
+    Returns (stacked final models, history {name: np.ndarray (M, num_evals + 1)}).
+    """
+    keys, hyper, axes = members.keys(), members.hyper(), (source_axis, eval_axis)
+    state, first = _init_many(make_model, hyper, source, evals, keys, spec, axes)
+    static = eqx.partition(eqx.filter_vmap(make_model)(keys["init"]), eqx.is_inexact_array)[1]
+    first["train/batch_loss"] = first.get("train/loss", jnp.zeros(len(members)))
+    rows = [first]
+    for i in range(spec.num_evals):
+        state, metrics = _chunk_many(state, static, hyper, source, evals, keys, spec, axes, mask)
+        rows.append(metrics)
+        if on_chunk is not None:
+            on_chunk(i)
+    history = {k: np.stack([np.asarray(r[k]) for r in rows], axis=1) for k in rows[0]}
+    return eqx.combine(state.params, static), history
