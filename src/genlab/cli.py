@@ -21,11 +21,6 @@ console = Console()
 STORE_OPT = typer.Option(None, "--store", help="SQLite store (default ./genlab-runs/genlab.sqlite)")
 
 
-def fail(msg: str) -> None:
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(2)
-
-
 @app.command("list")
 def list_cmd():
     """Experiments and their presets."""
@@ -151,20 +146,9 @@ def _print_analysis(analysis: dict) -> None:
 
 
 def main():
+    """Entry point: typer handles usage errors (exit 2); ConfigError becomes one line and exit 2."""
     try:
-        rc = app(standalone_mode=False)
-        sys.exit(rc if isinstance(rc, int) else 0)
+        app()
     except ConfigError as e:
         typer.echo(f"error: {e}", err=True)
         sys.exit(2)
-    except typer.Exit as e:
-        sys.exit(e.exit_code)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(130)
-    except Exception as e:  # click usage errors carry their own exit code
-        import click
-        if isinstance(e, click.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        raise

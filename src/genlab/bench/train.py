@@ -43,12 +43,12 @@ def single_rate(model: str, steps: int, batch: int = 100) -> tuple[float, float]
     hyper = {"lr": jnp.float32(1e-2), "weight_decay": jnp.float32(0.0)}
     state, static = init_state(make(keys["init"]), hyper, source, keys, spec)
 
-    @eqx.filter_jit
+    @jax.jit
     def step(st):  # one optimizer step, no eval: chunk of length 1 with an empty eval set
         return run_chunk(st, static, hyper, source, {}, keys, spec)[0]
 
-    flops = step.lower(state).compile().cost_analysis()
-    flops = float((flops[0] if isinstance(flops, list) else flops).get("flops", 0.0))
+    cost = step.lower(state).compile().cost_analysis()
+    flops = float((cost[0] if isinstance(cost, list) else cost or {}).get("flops", 0.0))
     state = step(state)
     jax.block_until_ready(state)
     t = time.perf_counter()

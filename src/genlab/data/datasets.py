@@ -16,25 +16,30 @@ class DataSpec:
     """generator: MNIST1DArgs overrides ({} = the frozen canonical set). n_train: keep the first n
     training rows (None = all). condition/label_noise: a genlab.data.corrupt condition applied to
     the training split. positions: a fixed permutation ('shuffle', applied to train and test) or a
-    left-right flip. seed: the corruption / permutation seed (recorded; not the training seed)."""
+    left-right flip. seed: the corruption / permutation seed (recorded; not the training seed).
+    augment_shift / augment_noise: per-batch random circular shifts / Gaussian noise in training."""
     generator: dict = dataclasses.field(default_factory=dict)
     n_train: int | None = None
     condition: str = "true"
     label_noise: float = 0.0
     positions: str = "none"
     seed: int = 0
+    augment_shift: int = 0
+    augment_noise: float = 0.0
 
     def __post_init__(self):
         check(self.n_train is None or self.n_train > 0, f"n_train must be positive, got {self.n_train}")
         check(0.0 <= self.label_noise <= 1.0, f"label_noise must be in [0, 1], got {self.label_noise}")
         check(self.positions in POSITIONS, f"unknown positions {self.positions!r}; choices: {', '.join(POSITIONS)}")
+        check(self.augment_shift >= 0 and self.augment_noise >= 0, "augmentation must be non-negative")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
     def shape_key(self) -> str:
         """What fixes array shapes: members whose specs differ only elsewhere share a program."""
-        return canonical_json({"generator": self.generator, "n_train": self.n_train})
+        return canonical_json({"generator": self.generator, "n_train": self.n_train,
+                               "augment": [self.augment_shift, self.augment_noise]})
 
 
 def build(spec: DataSpec) -> dict:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 from genlab.config import ConfigError
 from genlab.experiments.base import PRESETS, Experiment
@@ -9,16 +10,25 @@ from genlab.experiments.base import PRESETS, Experiment
 # name -> module; order is the order of `genlab reproduce` and the report.
 MODULES = {
     "baselines": "genlab.experiments.baselines",
+    "deep_bootstrap": "genlab.experiments.deep_bootstrap",
+    "randomization": "genlab.experiments.randomization",
+    "expressivity": "genlab.experiments.expressivity",
+    "implicit_linear": "genlab.experiments.implicit_linear",
+    "ntk": "genlab.experiments.ntk",
+    "double_descent": "genlab.experiments.double_descent",
+    "pooling": "genlab.experiments.pooling",
+    "spatial_prior": "genlab.experiments.spatial_prior",
 }
 
 
 def names() -> list[str]:
-    return list(MODULES)
+    """Registered experiments whose module is present (planned ones appear once written)."""
+    return [n for n, m in MODULES.items() if importlib.util.find_spec(m) is not None]
 
 
 def get(name: str) -> Experiment:
-    if name not in MODULES:
-        raise ConfigError(f"unknown experiment {name!r}; choices: {', '.join(MODULES)}")
+    if name not in names():
+        raise ConfigError(f"unknown experiment {name!r}; choices: {', '.join(names())}")
     return importlib.import_module(MODULES[name]).EXPERIMENT
 
 

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 
 from genlab import models
 from genlab.data import datasets
+from genlab.data.augment import Augmented
 from genlab.data.sources import FiniteSource
 from genlab.provenance import provenance
 from genlab.store import RunRecord, Store
@@ -73,8 +74,12 @@ def _group_data(group: list[Job]):
     data = [datasets.build(j.data) for j in group]
     spec, cap = group[0].train, group[0].train.eval_train_max
 
+    aug = group[0].data
+
     def member(d):
         source = FiniteSource(jnp.asarray(d["x"]), jnp.asarray(d["y"]), spec.batch_size, spec.batching)
+        if aug.augment_shift or aug.augment_noise:
+            source = Augmented(source, aug.augment_shift, aug.augment_noise)
         evals = {"train": (jnp.asarray(d["x"][:cap]), jnp.asarray(d["y"][:cap])),
                  "test": (jnp.asarray(d["x_test"]), jnp.asarray(d["y_test"]))}
         return source, evals

@@ -1,0 +1,79 @@
+"""CLI: bad input gives one line on stderr, exit code 2, and writes nothing."""
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from genlab import cli
+
+
+def run_cli(monkeypatch, capsys, *args):
+    monkeypatch.setattr(sys, "argv", ["genlab", *args])
+    with pytest.raises(SystemExit) as e:
+        cli.main()
+    out = capsys.readouterr()
+    return e.value.code, out.out, out.err
+
+
+@pytest.mark.parametrize("args", [
+    ["run", "no_such_experiment"],
+    ["run", "baselines", "--preset", "huge"],
+    ["run", "baselines", "--set", "models=linear,nonsense"],
+    ["run", "baselines", "--set", "steps=-5"],
+    ["run", "baselines", "--set", "lr=0"],
+    ["run", "baselines", "--set", "lr=-1"],
+    ["run", "baselines", "--set", "no_such_key=1"],
+    ["run", "baselines", "--set", "steps=abc"],
+    ["run", "baselines", "--seeds", "0"],
+    ["results", "no_such_experiment"],
+    ["results", "baselines", "--format", "xml"],
+])
+def test_bad_input_exit_2_and_writes_nothing(monkeypatch, capsys, tmp_path, args):
+    store = tmp_path / "s" / "db.sqlite"
+    code, out, err = run_cli(monkeypatch, capsys, *args, "--store", str(store))
+    assert code == 2
+    assert err.strip().startswith("error:") and len(err.strip().splitlines()) == 1, err
+    assert not store.exists() and not store.parent.exists()
+
+
+def test_unreadable_store(monkeypatch, capsys, tmp_path):
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"garbage" * 1000)
+    code, _, err = run_cli(monkeypatch, capsys, "results", "baselines", "--store", str(bad))
+    assert code == 2 and "cannot open store" in err
+    code, _, err = run_cli(monkeypatch, capsys, "results", "baselines", "--store", str(tmp_path / "none.sqlite"))
+    assert code == 2 and "no store" in err
+
+
+def test_data_frozen_and_generated(monkeypatch, capsys, tmp_path):
+    from genlab.data import mnist1d
+    code, _, _ = run_cli(monkeypatch, capsys, "data", "mnist1d", "--out", str(tmp_path / "f.npz"))
+    assert code == 0
+    with np.load(tmp_path / "f.npz", allow_pickle=False) as f:
+        assert sorted(f.files) == ["t", "x", "x_test", "y", "y_test"]
+        np.testing.assert_array_equal(f["x"], mnist1d.load_frozen()["x"])
+    code, _, _ = run_cli(monkeypatch, capsys, "data", "mnist1d", "--out", str(tmp_path / "g.npz"),
+                         "--num-samples", "200", "--padding", "10", "20", "--seed", "3")
+    assert code == 0
+    with np.load(tmp_path / "g.npz", allow_pickle=False) as g:
+        assert g["x"].shape == (160, 40) and g["x_test"].shape == (40, 40)
+    code, _, err = run_cli(monkeypatch, capsys, "data", "mnist1d", "--out", str(tmp_path / "h.npz"),
+                           "--num-samples", "-3")
+    assert code == 2 and not (tmp_path / "h.npz").exists()
+
+
+def test_run_results_json_report(monkeypatch, capsys, tmp_path):
+    store = str(tmp_path / "db.sqlite")
+    code, _, _ = run_cli(monkeypatch, capsys, "run", "baselines", "--preset", "smoke", "--seeds", "1",
+                         "--set", "models=linear", "--set", "steps=100", "--set", "eval_every=50",
+                         "--store", store, "--no-progress")
+    assert code == 0
+    code, out, _ = run_cli(monkeypatch, capsys, "results", "baselines", "--format", "json", "--store", store)
+    rows = json.loads(out)
+    assert code == 0 and len(rows) == 2  # one model x two variants x one seed
+    assert set(rows[0]) == {"experiment", "run_id", "seed", "config", "summary"}
+    assert 0.0 <= rows[0]["summary"]["test/acc"] <= 1.0
+    code, _, _ = run_cli(monkeypatch, capsys, "report", "--store", store)
+    html = (tmp_path / "report.html").read_text()
+    assert code == 0 and "MNIST-1D baselines" in html and "data:image/png;base64" in html
