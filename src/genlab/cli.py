@@ -135,6 +135,31 @@ def bench_train(json_out: bool = typer.Option(False, "--json"), ensemble: int = 
     typer.echo(json.dumps(result, indent=1)) if json_out else print_table(result, console)
 
 
+@bench_app.command("stream")
+def bench_stream(json_out: bool = typer.Option(False, "--json")):
+    """Ideal-World cost: a fresh MNIST-1D batch as a fraction of an MLP train step."""
+    from genlab.bench.stream import bench_stream as run_bench
+    _print_json_or_dict(run_bench(), json_out)
+
+
+@bench_app.command("kernels")
+def bench_kernels(json_out: bool = typer.Option(False, "--json"), n: int = 5000,
+                  cntk_n: Optional[int] = typer.Option(None, help="rows for the CNTK (default n)")):
+    """Time and peak memory of the n x n FC depth-3 NTK and 1-D CNTK Gram matrices."""
+    from genlab.config import check
+    from genlab.kernels.bench import bench_kernels as run_bench
+    check(n > 0, f"n must be positive, got {n}")
+    _print_json_or_dict(run_bench(n=n, cntk_n=cntk_n), json_out)
+
+
+def _print_json_or_dict(result: dict, json_out: bool) -> None:
+    if json_out:
+        typer.echo(json.dumps(result, indent=1))
+        return
+    for k, v in result.items():
+        console.print(f"{k}: {v}")
+
+
 def _print_analysis(analysis: dict) -> None:
     for title, tab in analysis.get("tables", {}).items():
         t = Table(title=title)
@@ -143,6 +168,8 @@ def _print_analysis(analysis: dict) -> None:
         for row in tab["rows"]:
             t.add_row(*(str(v) for v in row))
         console.print(t)
+    for note in analysis.get("notes", []):
+        console.print(f"note: {note}")
 
 
 def main():
