@@ -1,6 +1,7 @@
 """genlab CLI (typer): thin — parse, build config, call, print; ConfigError -> one line, exit 2."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -34,14 +35,20 @@ def list_cmd():
 def run(experiment: str, preset: str = typer.Option("quick", help="smoke | quick | paper"),
         seeds: Optional[int] = typer.Option(None, help="number of seeds"),
         set_: Optional[list[str]] = typer.Option(None, "--set", help="override: key=value"),
-        store: Optional[Path] = STORE_OPT, progress: bool = typer.Option(True)):
+        store: Optional[Path] = STORE_OPT, progress: bool = typer.Option(True),
+        executor: str = typer.Option("local", help="local | ray (optional extra)")):
     """Run EXPERIMENT (resumes: finished runs are skipped), then print its table and draw figures."""
     from genlab import experiments
     from genlab.store import open_store
+    from genlab.sweep.local import EXECUTORS
     exp = experiments.get(experiment)
     cfg = exp.config(preset, seeds=seeds, sets=set_)
+    if executor not in EXECUTORS:
+        raise ConfigError(f"unknown executor {executor!r}; choices: {', '.join(EXECUTORS)}")
+    if executor == "ray" and importlib.util.find_spec("ray") is None:
+        raise ConfigError("the ray executor needs Ray: pip install -e '.[ray]'")
     db = open_store(store)
-    exp.execute(cfg, db, progress=progress)
+    exp.execute(cfg, db, progress=progress, executor=executor)
     _print_analysis(exp.analyze(db))
     for path in exp.plot(db, db.path.parent / "figures"):
         console.print(f"figure: {path}")

@@ -41,9 +41,10 @@ class Experiment:
             validate_jobs(self.jobs(cfg))
         return cfg
 
-    def execute(self, cfg, store, *, progress: bool = True) -> None:
+    def execute(self, cfg, store, *, progress: bool = True, executor: str = "local") -> None:
         if self.run is not None:
             self.run(cfg, store, progress=progress)
             return
         from genlab.sweep import run_jobs
-        run_jobs(self.name, self.jobs(cfg), store, summarize=self.summarize, progress=progress)
+        run_jobs(self.name, self.jobs(cfg), store, summarize=self.summarize, progress=progress,
+                 executor=executor)

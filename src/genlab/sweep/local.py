@@ -12,6 +12,7 @@ from genlab import models
 from genlab.data import datasets
 from genlab.data.augment import Augmented
 from genlab.data.sources import FiniteSource
+from genlab.config import check
 from genlab.provenance import provenance
 from genlab.store import RunRecord, Store
 from genlab.sweep.jobs import Job, group_jobs
@@ -19,17 +20,30 @@ from genlab.sweep.progress import progress_bar
 from genlab.train.many import Members, train_many
 
 
+EXECUTORS = ("local", "ray")
+
+
 def run_jobs(experiment: str, jobs: list[Job], store: Store, *, summarize: Callable | None = None,
-             progress: bool = True, max_members: int = 64) -> list[str]:
+             progress: bool = True, max_members: int = 64, executor: str = "local") -> list[str]:
     """Train every job not already finished in `store`; return all run ids (in job order).
 
-    summarize(job, history_of_member) -> dict of extra summary values (optional).
-    Killing the process loses only the group in flight; re-running resumes.
+    summarize(job, history, eval_steps) -> dict of extra summary values (optional).
+    executor: "local" (groups one after another, progress per eval chunk) or "ray" (groups as
+    remote tasks; see sweep/ray.py). Either way the driver writes each group atomically, so
+    killing a sweep loses only the groups in flight and re-running resumes.
     """
+    check(executor in EXECUTORS, f"unknown executor {executor!r}; choices: {', '.join(EXECUTORS)}")
     ids = [j.run_id(experiment) for j in jobs]
     done = store.finished_ids(ids)
     todo = [j for j, i in zip(jobs, ids) if i not in done]
     groups = group_jobs(todo, max_members)
+    if executor == "ray":
+        from genlab.sweep.ray import map_groups_ray
+        with progress_bar(len(groups), f"{experiment}: {len(todo)} runs on ray", progress) as advance:
+            for records in map_groups_ray(experiment, groups, summarize, train_group):
+                store.write_group(experiment, records)
+                advance()
+        return ids
     total = sum(g[0].train.num_evals for g in groups)
     with progress_bar(total, f"{experiment}: {len(todo)} runs", progress) as advance:
         for k, group in enumerate(groups):
