@@ -168,6 +168,14 @@ def _print_json_or_dict(result: dict, json_out: bool) -> None:
 
 
 def _print_analysis(analysis: dict) -> None:
+    if analysis.get("headline"):
+        t = Table(title="headline: genlab vs published")
+        for c in ("quantity", "genlab", "published", "seeds", "check"):
+            t.add_column(c)
+        for h in analysis["headline"]:
+            t.add_row(str(h["name"]), str(h["ours"]), str(h.get("paper", "–")),
+                      str(h.get("seeds", "")), str(h.get("check", "")))
+        console.print(t)
     for title, tab in analysis.get("tables", {}).items():
         t = Table(title=title)
         for c in tab["columns"]:

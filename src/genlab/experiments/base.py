@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any, Callable
 
 from genlab.config import ConfigError, apply_overrides, check
 
 PRESETS = ("smoke", "quick", "paper")
+LATEST_IDS = "latest_run_ids"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,9 +44,13 @@ class Experiment:
         return cfg
 
     def execute(self, cfg, store, *, progress: bool = True, executor: str = "local") -> None:
+        """Run (resuming), then record which runs this config consists of, so analysis can
+        show the latest protocol rather than a mix of presets (see tables.latest_runs)."""
         if self.run is not None:
-            self.run(cfg, store, progress=progress)
-            return
-        from genlab.sweep import run_jobs
-        run_jobs(self.name, self.jobs(cfg), store, summarize=self.summarize, progress=progress,
-                 executor=executor)
+            ids = self.run(cfg, store, progress=progress)
+        else:
+            from genlab.sweep import run_jobs
+            ids = run_jobs(self.name, self.jobs(cfg), store, summarize=self.summarize,
+                           progress=progress, executor=executor)
+        if ids:
+            store.put_artifact(self.name, LATEST_IDS, json.dumps(list(ids)).encode(), kind="json")

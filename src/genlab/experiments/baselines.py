@@ -50,7 +50,7 @@ def jobs(cfg: Config) -> list[Job]:
 
 
 def _by_model_variant(store):
-    runs = store.runs(NAME)
+    runs = tables.latest_runs(store, NAME)
     return tables.group_runs(runs, lambda r: (r["config"]["model"], r["config"]["tags"]["variant"]))
 
 

@@ -97,12 +97,12 @@ def configs(cfg: Config) -> list[dict]:
             for t in cfg.targets for o in cfg.kink_offsets for s in range(cfg.seeds)]
 
 
-def run(cfg: Config, store, progress: bool = True) -> None:
-    run_computed(NAME, configs(cfg), compute, store, progress=progress)
+def run(cfg: Config, store, progress: bool = True) -> list[str]:
+    return run_computed(NAME, configs(cfg), compute, store, progress=progress)
 
 
 def _groups(store):
-    runs = store.runs(NAME)
+    runs = tables.latest_runs(store, NAME)
     latest = runs[-1]["config"].get("n_train") if runs else None
     runs = [r for r in runs if r["config"].get("n_train") == latest]  # one n per analysis
     return tables.group_runs(runs, lambda r: (r["config"]["targets"], r["config"]["kink_offset"]))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from genlab.config import canonical_json
 from genlab.experiments import tables
 
 LOSS_FIT = 0.01
@@ -25,15 +24,6 @@ def summarize(job, history: dict, eval_steps) -> dict:
 def first_step(steps: np.ndarray, hit: np.ndarray) -> float:
     idx = np.flatnonzero(hit)
     return float(steps[idx[0]]) if idx.size else float("nan")
-
-
-def latest_protocol(runs: list[dict]) -> list[dict]:
-    """The runs trained like the newest one: a store may hold smoke and quick runs side by side,
-    and steps-to-fit from different budgets or training-set sizes must not be averaged."""
-    def protocol(r):
-        c = r["config"]
-        return c["data"].get("n_train"), canonical_json(c["train"]), c["lr"]
-    return [r for r in runs if protocol(r) == protocol(runs[-1])] if runs else []
 
 
 def steps_by_seed(runs: list[dict], metric: str = "fit/steps_acc") -> dict[int, float]:

@@ -154,16 +154,16 @@ def configs(cfg: Config) -> list[dict]:
                        for k, b in kernels for lab in ("true", "random") for s in seeds]
 
 
-def run(cfg: Config, store, progress: bool = True) -> None:
+def run(cfg: Config, store, progress: bool = True) -> list[str]:
     def compute(c):
         return compute_sgd(c) if c["part"] == "sgd" else compute_kernel(c)
-    run_computed(NAME, configs(cfg), compute, store, progress=progress)
+    return run_computed(NAME, configs(cfg), compute, store, progress=progress)
 
 
 def _groups(store, part: str, key):
     """Runs of one part that share the newest run's protocol (n, epochs, ...): a store may also
     hold smoke runs, which must not be averaged with these."""
-    runs = [r for r in store.runs(NAME) if r["config"]["part"] == part]
+    runs = [r for r in tables.latest_runs(store, NAME) if r["config"]["part"] == part]
 
     def protocol(r):
         return {k: v for k, v in r["config"].items() if k not in VARIED}

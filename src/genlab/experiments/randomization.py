@@ -94,7 +94,7 @@ P_OF = {"true": 0.0, "random_labels": 1.0}  # the label-noise level a condition'
 
 
 def _groups(store):
-    g = tables.group_runs(fitting.latest_protocol(store.runs(NAME)), _key)
+    g = tables.group_runs(tables.latest_runs(store, NAME), _key)
     return g, list(dict.fromkeys(k[0] for k in g))
 
 

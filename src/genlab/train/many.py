@@ -5,7 +5,6 @@ import dataclasses
 from typing import Callable
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 
