@@ -9,16 +9,15 @@ import jax
 import jax.numpy as jnp
 
 from genlab import models
+from genlab.config import check
 from genlab.data import datasets
 from genlab.data.augment import Augmented
 from genlab.data.sources import FiniteSource
-from genlab.config import check
 from genlab.provenance import provenance
 from genlab.store import RunRecord, Store
 from genlab.sweep.jobs import Job, group_jobs
 from genlab.sweep.progress import progress_bar
 from genlab.train.many import Members, train_many
-
 
 EXECUTORS = ("local", "ray")
 
@@ -84,14 +83,23 @@ def _make_model(name, in_size, kwargs, key):
 
 
 def _group_data(group: list[Job]):
-    """Shared arrays when every member trains on the same data; else stacked on a member axis."""
+    """Shared arrays when every member trains on the same data; else stacked on a member axis.
+
+    A stream spec (the Ideal World) trains on a StreamSource of fresh batches; its "train" eval is
+    its fixed n_train sample (drawn like the Real World's, never trained on: a held-out estimate),
+    its "test" eval the shared test set. Augmentation wraps either source identically.
+    """
+    from genlab.data.stream import StreamSource
+
     data = [datasets.build(j.data) for j in group]
     spec, cap = group[0].train, group[0].train.eval_train_max
-
     aug = group[0].data
 
-    def member(d):
-        source = FiniteSource(jnp.asarray(d["x"]), jnp.asarray(d["y"]), spec.batch_size, spec.batching)
+    def member(d, dspec):
+        if dspec.stream:
+            source = StreamSource(dspec.generator_args(), spec.batch_size, dspec.label_noise)
+        else:
+            source = FiniteSource(jnp.asarray(d["x"]), jnp.asarray(d["y"]), spec.batch_size, spec.batching)
         if aug.augment_shift or aug.augment_noise:
             source = Augmented(source, aug.augment_shift, aug.augment_noise)
         evals = {"train": (jnp.asarray(d["x"][:cap]), jnp.asarray(d["y"][:cap])),
@@ -99,7 +107,7 @@ def _group_data(group: list[Job]):
         return source, evals
 
     if len({id(d) for d in data}) == 1:
-        return *member(data[0]), None, data
-    per_member = [member(d) for d in data]
+        return *member(data[0], aug), None, data
+    per_member = [member(d, j.data) for d, j in zip(data, group)]
     source, evals = jax.tree.map(lambda *a: jnp.stack(a), *per_member)
     return source, evals, 0, data
