@@ -87,7 +87,7 @@ def split_key(key, num: int) -> tuple:
 
 
 # Importing a family's module runs its @register decorators; they need the names above.
-from genlab.models import (  # noqa: F401
+from genlab.models import (  # noqa: E402, F401
     activations,
     cnn1d,
     gru,
