@@ -3,8 +3,6 @@ reused for T SGD steps) tracks the Ideal World (a fresh batch every step) until 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import time
 from typing import Any
 
 import equinox as eqx
@@ -15,13 +13,10 @@ from genlab.config import check
 from genlab.data.datasets import DataSpec
 from genlab.experiments import deep_bootstrap_report as report
 from genlab.experiments.base import Experiment
-from genlab.provenance import provenance
-from genlab.store import RunRecord
 from genlab.sweep import Job, group_jobs, run_jobs
-from genlab.sweep.local import _group_data, _make_model
+from genlab.sweep.local import train_group, train_models
 from genlab.sweep.progress import progress_bar
 from genlab.train import TrainSpec
-from genlab.train.many import Members, train_many
 
 NAME = "deep_bootstrap"
 # (optimizer, lr) per architecture: identical across worlds, N, seeds and cases (cosine over T).
@@ -112,18 +107,18 @@ def pretrain_jobs(cfg: Config) -> tuple[list[Job], list[Job]]:
     return pre, tuned
 
 
-def run(cfg: Config, store, progress: bool = True) -> None:
+def run(cfg: Config, store, progress: bool = True) -> list[str]:
+    """Train the grid and cases, then fine-tune; returns this config's run ids."""
     from genlab.sweep.jobs import validate_jobs
     grid = jobs(cfg)
     pre, tuned = pretrain_jobs(cfg) if "pretrain" in cfg.cases else ([], [])
     validate_jobs(grid + pre)
-    run_jobs(NAME, grid, store, progress=progress)
-    if tuned:
-        finetune(pre, tuned, store, progress=progress)
+    ids = run_jobs(NAME, grid, store, progress=progress)
+    return ids + (finetune(pre, tuned, store, progress=progress) if tuned else [])
 
 
-# Pretraining: the engine has no "init from these params" hook (train_group builds models from the
-# registry and drops the final ones), so fine-tuning calls train_many and writes the same records.
+# Pretraining: sweep.local.train_models keeps the pretrained networks; train_group(make=...)
+# starts the fine-tuning members from them and builds the usual records.
 class FromPretrained(eqx.Module):
     """make_model for train_many: the member whose init key is k starts from the pretrained member
     whose init key was k (the key is the only per-member input train_many gives make_model)."""
@@ -135,25 +130,10 @@ class FromPretrained(eqx.Module):
         return jax.tree.map(lambda a: a[i] if eqx.is_array(a) else a, self.models)
 
 
-def train_models(group: list[Job], make=None, on_chunk=None):
-    """One compile group through train_many as sweep.local.train_group does, keeping the final
-    models; make defaults to the registry model. Returns (stacked models, history, data, members)."""
-    job0 = group[0]
-    source, evals, axis, data = _group_data(group)
-    members = Members(seeds=tuple(j.seed for j in group), lr=tuple(j.lr for j in group),
-                      weight_decay=tuple(j.weight_decay for j in group),
-                      init_seeds=tuple(j.seed if j.init_seed is None else j.init_seed for j in group),
-                      dropout=job0.uses_dropout)
-    make = make or functools.partial(_make_model, job0.model, data[0]["x"].shape[1],
-                                     tuple(sorted(job0.model_kwargs.items())))
-    models, hist = train_many(make, members, source, evals, job0.train, source_axis=axis,
-                              eval_axis=axis, on_chunk=on_chunk)
-    return models, hist, data, members
-
-
-def finetune(pre: list[Job], tuned: list[Job], store, progress: bool = True) -> None:
+def finetune(pre: list[Job], tuned: list[Job], store, progress: bool = True) -> list[str]:
     """Train the unfinished `tuned` jobs from the networks the `pre` jobs (one compile group, not
-    stored) end with; a fine-tuned member starts from the pretrained one with its init seed."""
+    stored) end with; a fine-tuned member starts from the pretrained one with its init seed.
+    Returns the tuned jobs' run ids."""
     ids = [j.run_id(NAME) for j in tuned]
     done = store.finished_ids(ids)
     todo = [j for j, i in zip(tuned, ids) if i not in done]
@@ -164,17 +144,12 @@ def finetune(pre: list[Job], tuned: list[Job], store, progress: bool = True) -> 
     total = sum(g[0].train.num_evals for g in groups) + pre[0].train.num_evals
     with progress_bar(total if todo else 0, f"{NAME}: pretrain + {len(todo)} runs", progress) as advance:
         if not todo:
-            return
+            return ids
         models, _, _, members = train_models(pre, on_chunk=lambda i: advance())
         make = FromPretrained(models, jax.random.key_data(members.keys()["init"]))
         for group in groups:
-            t0 = time.perf_counter()
-            _, hist, data, _ = train_models(group, make, on_chunk=lambda i: advance())
-            wall, steps = (time.perf_counter() - t0) / len(group), group[0].train.eval_steps()
-            store.write_group(NAME, [RunRecord(
-                job.run_id(NAME), job.seed, job.to_dict(), {k: (steps, v[m].tolist()) for k, v in hist.items()},
-                {**{k: float(v[m, -1]) for k, v in hist.items()}, "data/realized_noise": d["realized_noise"]},
-                wall, provenance()) for m, (job, d) in enumerate(zip(group, data))])
+            store.write_group(NAME, train_group(NAME, group, on_chunk=lambda i: advance(), make=make))
+    return ids
 
 
 EXPERIMENT = Experiment(name=NAME, title="Deep Bootstrap: Real World vs Ideal World",

@@ -28,9 +28,9 @@ def bootstrap_stats(steps, real_train_err, real_soft, ideal_soft, threshold: flo
 
 
 def _pairs(store, name: str) -> dict:
-    """{(case, model, N): [per-seed dict of stats, final errors and curves]} from the stored runs
-    of the longest T (a store may also hold a shorter preset's runs)."""
-    runs = store.runs(name)
+    """{(case, model, N): [per-seed dict of stats, final errors and curves]} from the latest
+    execution's runs (of the longest T, where no execution recorded its ids)."""
+    runs = tables.latest_runs(store, name)
     longest = max((r["config"]["train"]["steps"] for r in runs), default=0)
     runs = [r for r in runs if r["config"]["train"]["steps"] == longest]
     ideal = {(r["config"]["tags"]["case"], r["config"]["model"], r["seed"]): r

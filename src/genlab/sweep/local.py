@@ -52,20 +52,14 @@ def run_jobs(experiment: str, jobs: list[Job], store: Store, *, summarize: Calla
     return ids
 
 
-def train_group(experiment: str, group: list[Job], summarize=None, on_chunk=None) -> list[RunRecord]:
-    """One compiled program for all jobs of a group (same static config). Pure: no store access."""
-    job0, t0 = group[0], time.perf_counter()
-    source, evals, axis, data = _group_data(group)
-    members = Members(seeds=tuple(j.seed for j in group), lr=tuple(j.lr for j in group),
-                      weight_decay=tuple(j.weight_decay for j in group),
-                      init_seeds=tuple(j.seed if j.init_seed is None else j.init_seed for j in group),
-                      dropout=job0.uses_dropout)
-    make = functools.partial(_make_model, job0.model, data[0]["x"].shape[1],
-                             tuple(sorted(job0.model_kwargs.items())))
-    _, hist = train_many(make, members, source, evals, job0.train, source_axis=axis,
-                         eval_axis=axis, on_chunk=on_chunk)
+def train_group(experiment: str, group: list[Job], summarize=None, on_chunk=None,
+                make=None) -> list[RunRecord]:
+    """One compiled program for all jobs of a group (same static config). Pure: no store access.
+    make(key) -> model overrides the registry model (e.g. to start from pretrained networks)."""
+    t0 = time.perf_counter()
+    _, hist, data, _ = train_models(group, make, on_chunk)
     wall = (time.perf_counter() - t0) / len(group)
-    steps, prov = job0.train.eval_steps(), provenance()
+    steps, prov = group[0].train.eval_steps(), provenance()
     records = []
     for m, (job, d) in enumerate(zip(group, data)):
         h = {name: v[m] for name, v in hist.items()}
@@ -76,6 +70,22 @@ def train_group(experiment: str, group: list[Job], summarize=None, on_chunk=None
         records.append(RunRecord(job.run_id(experiment), job.seed, job.to_dict(),
                                  {n: (steps, v.tolist()) for n, v in h.items()}, summary, wall, prov))
     return records
+
+
+def train_models(group: list[Job], make=None, on_chunk=None):
+    """train_many on one compile group, keeping the final networks: (stacked models, history,
+    per-member data, Members). make defaults to the registry model of the group's jobs."""
+    job0 = group[0]
+    source, evals, axis, data = _group_data(group)
+    members = Members(seeds=tuple(j.seed for j in group), lr=tuple(j.lr for j in group),
+                      weight_decay=tuple(j.weight_decay for j in group),
+                      init_seeds=tuple(j.seed if j.init_seed is None else j.init_seed for j in group),
+                      dropout=job0.uses_dropout)
+    make = make or functools.partial(_make_model, job0.model, data[0]["x"].shape[1],
+                                     tuple(sorted(job0.model_kwargs.items())))
+    nets, hist = train_many(make, members, source, evals, job0.train, source_axis=axis,
+                            eval_axis=axis, on_chunk=on_chunk)
+    return nets, hist, data, members
 
 
 def _make_model(name, in_size, kwargs, key):
