@@ -12,9 +12,8 @@ import scipy.linalg
 from scipy.spatial.distance import cdist
 
 from genlab.data.datasets import DataSpec, build
-from genlab.experiments import tables
 from genlab.experiments.base import Experiment
-from genlab.report import figures
+from genlab.experiments.implicit_linear_report import analyze, plot
 from genlab.sweep import run_computed
 
 NAME = "implicit_linear"
@@ -158,111 +157,6 @@ def run(cfg: Config, store, progress: bool = True) -> list[str]:
     def compute(c):
         return compute_sgd(c) if c["part"] == "sgd" else compute_kernel(c)
     return run_computed(NAME, configs(cfg), compute, store, progress=progress)
-
-
-def _groups(store, part: str, key):
-    """Runs of one part that share the newest run's protocol (n, epochs, ...): a store may also
-    hold smoke runs, which must not be averaged with these."""
-    runs = [r for r in tables.latest_runs(store, NAME) if r["config"]["part"] == part]
-
-    def protocol(r):
-        return {k: v for k, v in r["config"].items() if k not in VARIED}
-    return tables.group_runs([r for r in runs if protocol(r) == protocol(runs[-1])], key)
-
-
-VARIED = ("seed", "features", "kernel", "scale", "labels")  # what rows differ in, not protocol
-
-
-def _cell(runs, metric: str, sci: bool = False, scale: float = 100.0) -> str:
-    mean, std, _ = tables.summary_stat(runs, metric)
-    return f"{mean:.1e} ± {std:.0e}" if sci else tables.fmt(mean, std, scale)
-
-
-def _kernel_key(r) -> tuple[str, str]:
-    c = r["config"]
-    kind = "Gaussian {:g}·median" if c["kernel"] == "gaussian" else "NTK depth {:g}"
-    return kind.format(c["scale"]), c["labels"]
-
-
-def _sgd_key(r) -> tuple:
-    return r["config"]["features"], r["config"]["n_train"], r["config"]["width"]
-
-
-SGD_COLS = ["features", "n", "D", "cond(XXᵀ)", "‖w_SGD − X⁺y‖/‖X⁺y‖", "out of row space",
-            "‖X⁺y‖", "‖other interpolant‖", "test acc % (min norm)", "test acc % (other)"]
-KERNEL_COLS = ["kernel", "labels", "train acc %", "max train error", "test acc %", "RKHS norm αᵀKα"]
-
-
-def analyze(store) -> dict:
-    sgd_g, ker_g = _groups(store, "sgd", _sgd_key), _groups(store, "kernel", _kernel_key)
-    sgd_rows = [[*key, *(_cell(runs, m, True) for m in ("gram/cond", "sgd/rel_distance",
-                                                         "sgd/out_of_span")),
-                 _cell(runs, "norm/min", scale=1.0), _cell(runs, "norm/alt", scale=1.0),
-                 _cell(runs, "test/acc_min_norm"), _cell(runs, "test/acc_alt")]
-                for key, runs in sgd_g.items()]
-    ker_rows = [[*key, _cell(runs, "train/acc"), _cell(runs, "train/max_error", True),
-                 _cell(runs, "test/acc"), _cell(runs, "rkhs/norm", True)]
-                for key, runs in ker_g.items()]
-    return {"tables": {
-        "SGD from w = 0 vs the minimum-norm interpolant X⁺y": tables.table(SGD_COLS, sgd_rows),
-        "Exact kernel interpolation (centered one-hot targets)":
-            tables.table(KERNEL_COLS, ker_rows)},
-        "headline": _headline(sgd_g, ker_g), "notes": NOTES}
-
-
-def _headline(sgd_g, ker_g) -> list[dict]:
-    rows = []
-    for (f, n, w), runs in sgd_g.items():
-        mean, _, k = tables.summary_stat(runs, "sgd/rel_distance")
-        span = tables.summary_stat(runs, "sgd/out_of_span")[0]
-        rows.append({"name": f"{f} features (n = {n}, D = {w}): ‖w_SGD − X⁺y‖ / ‖X⁺y‖ "
-                     "(out of row space)", "ours": f"{mean:.1e} ({span:.0e})", "paper": "→ 0 (0)",
-                     "seeds": k, "check": "ok" if mean < 1e-3 else "MISS"})
-    for name in dict.fromkeys(k for k, _ in ker_g):
-        true, rand = ker_g.get((name, "true"), []), ker_g.get((name, "random"), [])
-        train = [tables.summary_stat(runs, "train/acc")[0] for runs in (true, rand)]
-        test, std, k = tables.summary_stat(true, "test/acc")
-        rows.append({"name": f"{name}: train error true / random, test error true (%)", "seeds": k,
-                     "ours": f"{100 - 100 * train[0]:.1f} / {100 - 100 * train[1]:.1f}, "
-                             f"{tables.fmt(1 - test, std)}",
-                     "paper": "0 / 0, 1.2 on MNIST (MNIST-1D pilot: 35–45)",
-                     "check": "ok" if train == [1.0, 1.0] else "MISS"})
-        norms = [tables.summary_stat(runs, "rkhs/norm")[0] for runs in (rand, true)]
-        rows.append({"name": f"{name}: RKHS norm αᵀKα, random / true labels", "seeds": k,
-                     "ours": f"{norms[0] / norms[1]:.2f}", "paper": "> 1",
-                     "check": "ok" if norms[0] > norms[1] else "MISS"})
-    return rows
-
-
-NOTES = [
-    ("(a) Features of standardized inputs; centered one-hot targets; lr = lr_fraction · 2 / "
-     "(λmax(XXᵀ)/n + max‖xᵢ‖²/batch). SGD contracts the slowest direction by ~lr·λmin/n per "
-     "step, so it reaches X⁺y within the budget only when XXᵀ is well conditioned (Fourier "
-     "features, not ReLU ones). 'Out of row space' = ‖(I − X⁺X) w_SGD‖ / ‖w_SGD‖ ≈ 1e-15: SGD "
-     "stays in the span of the data, so its only possible limit is X⁺y. The other interpolant "
-     "is X⁺y plus a random null-space vector of the same norm (norm ×√2, same training fit)."),
-    "(b) True-label rows do not depend on the seed (fixed kernel and labels): their std is 0.",
-]
-
-
-def plot(store, outdir):
-    sgd_g, ker_g = _groups(store, "sgd", _sgd_key), _groups(store, "kernel", _kernel_key)
-    fig, axes = figures.new_figure(ncols=2)
-    for (f, n, w), runs in sgd_g.items():
-        steps, values = tables.curves(store, runs, "sgd/rel_distance")
-        figures.band(axes[0][0], steps, values, label=f"{f} features, n = {n}, D = {w}")
-    axes[0][0].set(xlabel="epoch", ylabel="‖w_SGD − X⁺y‖ / ‖X⁺y‖", yscale="log",
-                   title="SGD from w = 0")
-    names = list(dict.fromkeys(k for k, _ in ker_g))
-    for labels in ("true", "random"):
-        stats = [tables.summary_stat(ker_g.get((k, labels), []), "test/acc") for k in names]
-        axes[0][1].errorbar(range(len(names)), [100 - 100 * m for m, _, _ in stats],
-                            [100 * s for _, s, _ in stats], marker="o", label=f"{labels} labels")
-    axes[0][1].set_xticks(range(len(names)), names, rotation=20, fontsize=7)
-    axes[0][1].set(ylabel="test error (%)", title="exact kernel interpolation (0 train error)")
-    for ax in axes[0]:
-        ax.legend(fontsize=8)
-    return [figures.save(fig, outdir, "implicit_linear")]
 
 
 EXPERIMENT = Experiment(name=NAME, title="Implicit regularization: min-norm SGD, kernel fits",
