@@ -27,6 +27,12 @@ def run_cli(monkeypatch, capsys, *args):
     ["run", "baselines", "--set", "steps=abc"],
     ["run", "baselines", "--seeds", "0"],
     ["run", "baselines", "--executor", "spark"],
+    ["run", "spatial_prior", "--set", "variants=upside"],
+    ["run", "pooling", "--set", "pools=max,bogus"],
+    ["run", "double_descent", "--set", "widths=0"],
+    ["run", "deep_bootstrap", "--set", "n_trains=-1"],
+    ["run", "expressivity", "--set", "targets=true,fake"],
+    ["run", "implicit_linear", "--set", "ntk_depths=0"],
     ["results", "no_such_experiment"],
     ["results", "baselines", "--format", "xml"],
 ])
@@ -108,3 +114,16 @@ def test_executor_map_is_driver_written(tmp_path, monkeypatch):
     store = Store(tmp_path / "s.sqlite")
     local.run_jobs("fake", jobs, store, progress=False, executor="ray")
     assert sorted(r["config"]["model"] for r in store.runs("fake")) == ["linear", "mlp"]
+
+
+def test_dry_run_counts_runs_and_programs_and_writes_nothing(monkeypatch, capsys, tmp_path):
+    from genlab import experiments
+    from genlab.sweep import group_jobs
+    store = tmp_path / "s" / "db.sqlite"
+    code, out, _ = run_cli(monkeypatch, capsys, "run", "pooling", "--preset", "quick", "--dry-run",
+                           "--store", str(store))
+    exp = experiments.get("pooling")
+    jobs = exp.jobs(exp.config("quick"))
+    assert code in (0, None)
+    assert f"{len(jobs)} runs in {len(group_jobs(jobs))} compiled programs" in " ".join(out.split())
+    assert not store.parent.exists()

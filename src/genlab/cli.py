@@ -25,10 +25,14 @@ STORE_OPT = typer.Option(None, "--store", help="SQLite store (default ./genlab-r
 @app.command("list")
 def list_cmd():
     """Experiments and their presets."""
+    from rich.table import Table
+
     from genlab import experiments
+    table = Table("experiment", "what it shows", "presets", box=None)
     for name in experiments.names():
         exp = experiments.get(name)
-        console.print(f"[bold]{name}[/bold]  {exp.title}  presets: {', '.join(exp.presets)}")
+        table.add_row(f"[bold]{name}[/bold]", exp.title, ", ".join(exp.presets))
+    console.print(table)
 
 
 @app.command()
@@ -36,7 +40,8 @@ def run(experiment: str, preset: str = typer.Option("quick", help="smoke | quick
         seeds: Optional[int] = typer.Option(None, help="number of seeds"),
         set_: Optional[list[str]] = typer.Option(None, "--set", help="override: key=value"),
         store: Optional[Path] = STORE_OPT, progress: bool = typer.Option(True),
-        executor: str = typer.Option("local", help="local | ray (optional extra)")):
+        executor: str = typer.Option("local", help="local | ray (optional extra)"),
+        dry_run: bool = typer.Option(False, "--dry-run", help="count runs and compiled programs; train nothing")):
     """Run EXPERIMENT (resumes: finished runs are skipped), then print its table and draw figures."""
     from genlab import experiments
     from genlab.store import open_store
@@ -47,11 +52,26 @@ def run(experiment: str, preset: str = typer.Option("quick", help="smoke | quick
         raise ConfigError(f"unknown executor {executor!r}; choices: {', '.join(EXECUTORS)}")
     if executor == "ray" and importlib.util.find_spec("ray") is None:
         raise ConfigError("the ray executor needs Ray: pip install -e '.[ray]'")
+    if dry_run:
+        return _print_plan(exp, cfg)
     db = open_store(store)
     exp.execute(cfg, db, progress=progress, executor=executor)
     _print_analysis(exp.analyze(db))
     for path in exp.plot(db, db.path.parent / "figures"):
         console.print(f"figure: {path}")
+
+
+def _print_plan(exp, cfg) -> None:
+    """Size of a sweep before running it: runs, compiled programs, model-steps."""
+    if exp.jobs is None:
+        console.print(f"{exp.name}: custom run (not a job sweep); config: {cfg}")
+        return
+    from genlab.sweep import group_jobs
+    jobs = exp.jobs(cfg)
+    groups = group_jobs(jobs)
+    steps = sum(j.train.steps for j in jobs)
+    console.print(f"{exp.name}: {len(jobs)} runs in {len(groups)} compiled programs "
+                  f"(largest {max(map(len, groups), default=0)} members), {steps:,} model-steps")
 
 
 @app.command()

@@ -28,6 +28,7 @@ class Experiment:
     jobs: Callable[[Any], list] | None = None
     run: Callable[..., None] | None = None
     summarize: Callable | None = None
+    validate: Callable[[Any], None] | None = None  # raises ConfigError; for a custom `run`
 
     def config(self, preset: str = "quick", *, seeds: int | None = None, sets: list[str] | None = None):
         if preset not in self.presets:
@@ -38,6 +39,8 @@ class Experiment:
             cfg = dataclasses.replace(cfg, seeds=seeds)
         cfg = apply_overrides(cfg, sets)
         check(getattr(cfg, "seeds", 1) > 0, f"seeds must be positive, got {getattr(cfg, 'seeds', None)}")
+        if self.validate is not None:
+            self.validate(cfg)
         if self.jobs is not None:  # validate everything before a store is opened
             from genlab.sweep.jobs import validate_jobs
             validate_jobs(self.jobs(cfg))

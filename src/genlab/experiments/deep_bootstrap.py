@@ -107,12 +107,16 @@ def pretrain_jobs(cfg: Config) -> tuple[list[Job], list[Job]]:
     return pre, tuned
 
 
+def validate(cfg: Config) -> None:
+    from genlab.sweep.jobs import validate_jobs
+    validate_jobs(jobs(cfg) + [j for p in pretrain_jobs(cfg) for j in p])
+
+
 def run(cfg: Config, store, progress: bool = True) -> list[str]:
     """Train the grid and cases, then fine-tune; returns this config's run ids."""
-    from genlab.sweep.jobs import validate_jobs
+    validate(cfg)
     grid = jobs(cfg)
     pre, tuned = pretrain_jobs(cfg) if "pretrain" in cfg.cases else ([], [])
-    validate_jobs(grid + pre)
     ids = run_jobs(NAME, grid, store, progress=progress)
     return ids + (finetune(pre, tuned, store, progress=progress) if tuned else [])
 
@@ -154,5 +158,5 @@ def finetune(pre: list[Job], tuned: list[Job], store, progress: bool = True) -> 
 
 EXPERIMENT = Experiment(name=NAME, title="Deep Bootstrap: Real World vs Ideal World",
                         paper="Nakkiran, Neyshabur & Sedghi, The Deep Bootstrap Framework (ICLR 2021)",
-                        presets=PRESETS, run=run, analyze=lambda store: report.analyze(store, NAME),
+                        presets=PRESETS, run=run, validate=validate, analyze=lambda store: report.analyze(store, NAME),
                         plot=lambda store, outdir: report.plot(store, outdir, NAME))

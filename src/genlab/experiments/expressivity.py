@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import scipy.linalg
 
+from genlab.config import check
 from genlab.data.datasets import DataSpec, build
 from genlab.experiments import tables
 from genlab.experiments.base import Experiment
@@ -95,6 +96,12 @@ def compute(config: dict) -> dict:
 def configs(cfg: Config) -> list[dict]:
     return [{"targets": t, "kink_offset": o, "n_train": cfg.n_train, "seed": s}
             for t in cfg.targets for o in cfg.kink_offsets for s in range(cfg.seeds)]
+
+
+def validate(cfg: Config) -> None:
+    check(set(cfg.targets) <= set(TARGETS), f"targets must be among {', '.join(TARGETS)}")
+    check(all(0 < o < 1 for o in cfg.kink_offsets), "kink_offsets must lie in (0, 1)")
+    check(cfg.n_train is None or 0 < cfg.n_train <= 4000, "n_train must be in 1..4000 (frozen set)")
 
 
 def run(cfg: Config, store, progress: bool = True) -> list[str]:
@@ -186,4 +193,4 @@ def plot(store, outdir):
 EXPERIMENT = Experiment(name=NAME, title="Finite-sample expressivity: Theorem 1 construction",
                         paper="Zhang et al., Understanding deep learning requires rethinking "
                               "generalization (ICLR 2017)",
-                        presets=PRESETS, analyze=analyze, plot=plot, run=run)
+                        presets=PRESETS, validate=validate, analyze=analyze, plot=plot, run=run)

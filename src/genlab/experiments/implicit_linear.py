@@ -11,6 +11,7 @@ import numpy as np
 import scipy.linalg
 from scipy.spatial.distance import cdist
 
+from genlab.config import check
 from genlab.data.datasets import DataSpec, build
 from genlab.experiments.base import Experiment
 from genlab.experiments.implicit_linear_report import analyze, plot
@@ -153,6 +154,20 @@ def configs(cfg: Config) -> list[dict]:
                        for k, b in kernels for lab in ("true", "random") for s in seeds]
 
 
+FEATURES = ("fourier", "relu")
+
+
+def validate(cfg: Config) -> None:
+    check(set(cfg.features) <= set(FEATURES), f"features must be among {', '.join(FEATURES)}")
+    for name in ("n_sgd", "width_factor", "batch_size", "epochs"):
+        check(getattr(cfg, name) > 0, f"{name} must be positive, got {getattr(cfg, name)}")
+    check(cfg.n_sgd <= 4000 and (cfg.n_kernel is None or 0 < cfg.n_kernel <= 4000),
+          "n_sgd and n_kernel must be in 1..4000 (frozen set)")
+    check(all(b > 0 for b in cfg.bandwidths + (cfg.rff_bandwidth, cfg.lr_fraction)),
+          "bandwidths and lr_fraction must be positive")
+    check(all(int(d) == d and d >= 1 for d in cfg.ntk_depths), "ntk_depths must be integers >= 1")
+
+
 def run(cfg: Config, store, progress: bool = True) -> list[str]:
     def compute(c):
         return compute_sgd(c) if c["part"] == "sgd" else compute_kernel(c)
@@ -162,4 +177,4 @@ def run(cfg: Config, store, progress: bool = True) -> list[str]:
 EXPERIMENT = Experiment(name=NAME, title="Implicit regularization: min-norm SGD, kernel fits",
                         paper="Zhang et al., Understanding deep learning requires rethinking "
                               "generalization (ICLR 2017)",
-                        presets=PRESETS, analyze=analyze, plot=plot, run=run)
+                        presets=PRESETS, validate=validate, analyze=analyze, plot=plot, run=run)

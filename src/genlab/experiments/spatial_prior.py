@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 
+from genlab.config import check
 from genlab.data.datasets import DataSpec
 from genlab.experiments import series, tables
 from genlab.experiments.base import Experiment
@@ -47,6 +48,7 @@ PRESETS = {
 
 
 def jobs(cfg: Config) -> list[Job]:
+    check(set(cfg.variants) <= set(VARIANTS), f"variants must be among {', '.join(VARIANTS)}")
     spec = TrainSpec(steps=cfg.steps, batch_size=cfg.batch_size, eval_every=cfg.eval_every,
                      optimizer="adam", batching="slices")
     # Variants and seeds are members: one compiled program per model.
