@@ -145,3 +145,32 @@ def test_mse_loss_and_weight_decay_shrinks(data):
                            src, evals, spec)
     w = np.asarray(models.l1.weight)
     assert np.linalg.norm(w[1]) < np.linalg.norm(w[0])
+
+
+class _BranchProbe(eqx.Module):
+    """A source that takes an expensive branch every 4th step and reports which steps took it."""
+    x: jax.Array
+    y: jax.Array
+
+    def init(self, key):
+        return jnp.zeros((), jnp.int32)
+
+    def next(self, state, step, key):
+        def refresh():
+            jax.debug.callback(lambda s: TAKEN.append(int(s)), step)
+            return state + 1
+        state = jax.lax.cond(step % 4 == 0, refresh, lambda: state)
+        return state, (self.x[:16], self.y[:16])
+
+
+TAKEN: list[int] = []
+
+
+def test_source_branches_on_a_shared_step_under_vmap(data):
+    """The step a source sees is shared by the members, so its lax.cond stays a branch (taken
+    only on every 4th step) rather than a select evaluating the expensive side every step."""
+    x, y, evals = data
+    TAKEN.clear()
+    spec = TrainSpec(steps=12, batch_size=16, eval_every=12, optimizer="sgd")
+    train_many(Tiny, Members(seeds=(0, 1), lr=(1e-2, 1e-2)), _BranchProbe(x, y), evals, spec)
+    assert set(TAKEN) == {0, 4, 8}

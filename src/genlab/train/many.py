@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from genlab import rng
-from genlab.train.loop import TrainSpec, evaluate, init_state, run_chunk
+from genlab.train.loop import State, TrainSpec, evaluate, init_state, run_chunk
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,20 +42,28 @@ class Members:
         return {"lr": jnp.asarray(self.lr, jnp.float32), "weight_decay": jnp.asarray(wd, jnp.float32)}
 
 
+# The step counter is shared by all members (unbatched): a source's lax.cond on it (e.g. a new
+# permutation each epoch) then stays a real branch under vmap instead of becoming a select that
+# computes both sides at every step (measured: reshuffle batching 11x slower for a small MLP).
+_STATE_AXES = State(0, 0, 0, None)
+
+
 @eqx.filter_jit
 def _init_many(make_model, hyper, source, evals, keys, spec, axes):
     def one(key_set, h, src, ev):
         model = make_model(key_set["init"])
         state, static = init_state(model, h, src, key_set, spec)
         return state, evaluate(state.params, static, ev, spec)
-    return eqx.filter_vmap(one, in_axes=(0, 0) + axes)(keys, hyper, source, evals)
+    return eqx.filter_vmap(one, in_axes=(0, 0) + axes, out_axes=(_STATE_AXES, 0))(
+        keys, hyper, source, evals)
 
 
 @eqx.filter_jit
 def _chunk_many(state, static, hyper, source, evals, keys, spec, axes, mask):
     def one(st, h, src, ev, k, m):
         return run_chunk(st, static, h, src, ev, k, spec, m)
-    return eqx.filter_vmap(one, in_axes=(0, 0) + axes + (0, 0))(state, hyper, source, evals, keys, mask)
+    return eqx.filter_vmap(one, in_axes=(_STATE_AXES, 0) + axes + (0, 0),
+                           out_axes=(_STATE_AXES, 0))(state, hyper, source, evals, keys, mask)
 
 
 def train_many(make_model: Callable, members: Members, source, evals: dict, spec: TrainSpec, *,
