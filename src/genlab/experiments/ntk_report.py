@@ -1,0 +1,200 @@
+"""Tables, headline checks and figures of the ntk experiment (read from the store alone)."""
+from __future__ import annotations
+
+import numpy as np
+
+from genlab.experiments import tables
+from genlab.report import figures
+
+NAME = "ntk"
+
+
+def _label(c: dict) -> str:
+    if c["arch"] == "fc":
+        return f"FC depth {c['depth']}"
+    return f"CNTK-{c['readout']} depth {c['depth']}"
+
+
+def _kernels(store) -> dict:
+    """{(arch, label, kind): {n: test acc}} of the latest execution's kernel runs."""
+    out: dict = {}
+    for r in tables.latest_runs(store, NAME):
+        c = r["config"]
+        if c["part"] == "kernel":
+            out.setdefault((c["arch"], _label(c), c["kind"]), {})[c["n_train"]] = r["summary"]["test/acc"]
+    return out
+
+
+def _nets(store) -> dict:
+    """{(optimizer, width): [runs]} of the latest execution's trained nets."""
+    runs = [r for r in tables.latest_runs(store, NAME) if r["config"]["part"] == "net"]
+    return dict(sorted(tables.group_runs(
+        runs, lambda r: (r["config"]["optimizer"], r["config"]["width"])).items()))
+
+
+def _cell(runs, metric: str, scale: float = 100.0) -> str:
+    return tables.fmt(*tables.summary_stat(runs, metric)[:2], scale=scale, digits=1 if scale > 1 else 3)
+
+
+def analyze(store) -> dict:
+    kern, nets = _kernels(store), _nets(store)
+    out = {}
+    for arch, title in (("fc", "FC"), ("cntk", "1-D CNTK")):
+        rows = {k: v for k, v in kern.items() if k[0] == arch}
+        ns = sorted({n for v in rows.values() for n in v})
+        out[f"{title} kernel regression: test accuracy (%) vs n"] = tables.table(
+            ["kernel", "kind", *(f"n = {n}" for n in ns)],
+            [[label, kind, *(f"{100 * v[n]:.1f}" if n in v else "–" for n in ns)]
+             for (_, label, kind), v in rows.items()])
+    widths = sorted({w for _, w in nets})
+    rows = [[w, _cell(nets.get(("gd", w), []), "test/rel_distance", 1.0),
+             *(_cell(nets.get(("gd", w), []), m) for m in ("test/acc", "ntk/acc_linearized",
+                                                            "ntk/acc_t", "ntk/acc_inf")),
+             _cell(nets.get(("adam", w), []), "test/acc"), _cell(nets.get(("adam", w), []), "train/acc")]
+            for w in widths]
+    cols = ["width", "‖f_net − f_lin‖/‖f_lin‖", "GD net acc %", "linearized acc %",
+            "NTK(t) acc %", "NTK(∞) acc %", "Adam (SP) acc %", "Adam train acc %"]
+    out["Finite MLPs vs their NTK (test set)"] = tables.table(cols, rows)
+    return {"tables": out, "headline": _headline(kern, nets), "notes": NOTES}
+
+
+def _best(kern: dict, n: int, keep) -> tuple[str, float]:
+    cands = [(v[n], label) for (arch, label, kind), v in kern.items() if n in v and keep(arch, kind, label)]
+    acc, label = max(cands, default=(float("nan"), "–"))
+    return label, acc
+
+
+def _headline(kern: dict, nets: dict) -> list[dict]:
+    return (_kernel_headline(kern) if kern else []) + _net_headline(nets)
+
+
+def _kernel_headline(kern: dict) -> list[dict]:
+    rows = []
+    if kern:
+        rising = [v[max(v)] > v[min(v)] for v in kern.values() if len(v) > 1]
+        rows.append({"name": "kernel test accuracy rises from the smallest to the largest n",
+                     "ours": f"{sum(rising)}/{len(rising)} kernels", "paper": "all", "seeds": 1,
+                     "check": "ok" if all(rising) else "MISS"})
+        pairs = [(lab, v, kern.get((a, lab, "nngp"), {})) for (a, lab, k), v in kern.items() if k == "ntk"]
+        diffs = {(lab, n): 100 * (v[n] - g[n]) for lab, v, g in pairs for n in v if n in g}
+        if diffs:
+            gaps, (lab, n) = list(diffs.values()), max(diffs, key=lambda k: abs(diffs[k]))
+            rows.append({"name": "NTK − NNGP test accuracy (points; mean, min … max over kernels and "
+                                 "n; largest |gap|)", "ours": f"{np.mean(gaps):+.1f}, {min(gaps):+.1f} "
+                                                              f"… {max(gaps):+.1f}; {lab}, n = {n}",
+                         "paper": "comparable (Arora 2019; Lee 2020: NNGP often ≥ NTK)", "seeds": 1,
+                         "check": "ok" if max(abs(g) for g in gaps) < 5 else "MISS"})
+        common = sorted({n for (a, _, _), v in kern.items() if a == "fc" for n in v}
+                        & {n for (a, _, _), v in kern.items() if a == "cntk" for n in v})
+        for n in common[-1:]:
+            fc, gap = _best(kern, n, lambda a, k, lab: a == "fc"), _best(kern, n, lambda a, k, lab: "gap" in lab)
+            flat = _best(kern, n, lambda a, k, lab: "flatten" in lab)
+            rows.append({"name": f"best test acc at n = {n}: CNTK-GAP / CNTK-flatten / FC (%)",
+                         "ours": f"{100 * gap[1]:.1f} / {100 * flat[1]:.1f} / {100 * fc[1]:.1f}",
+                         "paper": "GAP > flatten (CIFAR-10: 77.4 / 66.0, Arora 2019)", "seeds": 1,
+                         "check": "ok" if gap[1] > flat[1] else "MISS"})
+    return rows
+
+
+def _net_headline(nets: dict) -> list[dict]:
+    rows, gd = [], {w: runs for (o, w), runs in nets.items() if o == "gd"}
+    if len(gd) > 1:
+        w = np.array(sorted(gd))
+        dist = np.array([tables.summary_stat(gd[v], "test/rel_distance")[0] for v in w])
+        # The rate is an infinite-width statement: measure it between the two widest nets.
+        slope = np.log(dist[-1] / dist[-2]) / np.log(w[-1] / w[-2])
+        rows.append({"name": f"‖f_net − f_lin‖/‖f_lin‖ on test falls with width ({w[0]} → {w[-1]})",
+                     "ours": " → ".join(f"{v:.3f}" for v in dist), "seeds": len(gd[w[-1]]),
+                     "paper": "→ 0 (Jacot 2018; Lee 2019)",
+                     "check": "ok" if np.all(np.diff(dist) < 0) else "MISS"})
+        rows.append({"name": f"… its log-log slope in width, {w[-2]} → {w[-1]}", "ours": f"{slope:.2f}",
+                     "paper": "−0.5 (O(width^-1/2), Lee 2019)", "seeds": len(gd[w[-1]]),
+                     "check": "ok" if abs(slope + 0.5) < 0.2 else "MISS"})
+        net, lin = (tables.summary_stat(gd[w[-1]], m)[0] for m in ("test/acc", "ntk/acc_linearized"))
+        rows.append({"name": f"width {w[-1]} GD net vs its linearization at the same t: test acc (%)",
+                     "ours": f"{100 * net:.1f} vs {100 * lin:.1f}", "paper": "equal as width → ∞",
+                     "seeds": len(gd[w[-1]]), "check": "ok" if abs(net - lin) < 0.02 else "MISS"})
+    adam = {w: tables.summary_stat(runs, "test/acc") for (o, w), runs in nets.items() if o == "adam"}
+    if adam and gd:
+        best_w = max(adam, key=lambda v: adam[v][0])
+        ntk_inf = tables.summary_stat(next(iter(gd.values())), "ntk/acc_inf")[0]
+        rows.append({"name": f"best finite net (Adam, SP, width {best_w}) vs NTK regression (∞), "
+                             "same n: test acc (%)", "seeds": adam[best_w][2],
+                     "ours": f"{tables.fmt(*adam[best_w][:2])} vs {100 * ntk_inf:.1f}",
+                     "paper": "finite nets usually beat the kernel at small scale",
+                     "check": "ok" if adam[best_w][0] > ntk_inf else "MISS"})
+    return rows
+
+
+NOTES = [
+    ("(a) Ridgeless kernel regression in float64 on centered one-hot targets, trained on the "
+     "first n frozen MNIST-1D training examples (a nested prefix; kernel runs are deterministic, "
+     "so one run each). The CNTK is scored on the first cntk_n_test test examples only (cost)."),
+    ("(b) NTK-parameterized nets (b_std = 0) trained by full-batch GD on the mse loss with "
+     "lr = lr_fraction · n / λmax(Θ). 'Linearized' = f0 + Θ*Θ⁻¹(I − e^{−2·lr·t·Θ/n})(y − f0) with "
+     "the analytic Θ and the net's own initial outputs f0 (continuous time; the discrete-step "
+     "difference is O(1/steps)); NTK(t) and NTK(∞) use f0 = 0 (the mean over inits). Adam nets "
+     "are the same inits in the standard parameterization, full batch, same n."),
+    ("Where finite nets lose: at these sizes (n ≤ 1000) neither the GD nets nor the Adam nets "
+     "beat ridgeless NTK regression. Each net carries its random initial function f0 (an NNGP "
+     "sample, as large as the targets), which its training never removes off the training set; "
+     "the linearized net with the same f0 is as poor, while the f0 = 0 kernel predictor (the "
+     "mean over inits, which averaging wide nets' outputs approaches) is not."),
+    ("The distance shrinks more slowly than width^-1/2 at small widths (pre-asymptotic); the "
+     "local slope steepens toward −0.5 as width grows (quick preset plus width 4096: −0.24, "
+     "−0.28, −0.41 between successive widths), and the distance grows with training time."),
+]
+
+
+def plot(store, outdir):
+    nets, gd = _nets(store), {w: runs for (o, w), runs in _nets(store).items() if o == "gd"}
+    return [_plot_kernels(_kernels(store), outdir)] + ([_plot_widths(store, nets, gd, outdir)] if gd else [])
+
+
+def _plot_kernels(kern: dict, outdir):
+    """Test accuracy vs n, one panel for FC kernels and one for CNTKs."""
+    fig, axes = figures.new_figure(ncols=2)
+    for ax, arch in zip(axes[0], ("fc", "cntk")):
+        labels, seen = list(dict.fromkeys(lab for a, lab, _ in kern if a == arch)), set()
+        for (a, label, kind), v in kern.items():
+            if a == arch:  # one color per kernel, one legend entry per color
+                ns = sorted(v)
+                ax.plot(ns, [100 * v[n] for n in ns], marker=".", color=f"C{labels.index(label)}",
+                        linestyle="-" if kind == "ntk" else "--",
+                        label=None if label in seen else label)
+                seen.add(label)
+        ax.set(xscale="log", xlabel="training examples n", ylabel="test accuracy (%)",
+               title=f"{'FC' if arch == 'fc' else '1-D CNTK'}: NTK (solid), NNGP (dashed)")
+        ns = sorted({n for (a, *_), v in kern.items() if a == arch for n in v})
+        ax.set_xticks(ns, [str(n) for n in ns])
+        ax.minorticks_off()
+        ax.legend(fontsize=6)
+    return figures.save(fig, outdir, "ntk_kernels")
+
+
+def _plot_widths(store, nets: dict, gd: dict, outdir):
+    """Distance to the linearized net vs width (log-log) and over training; accuracy vs width."""
+    fig, axes = figures.new_figure(ncols=3)
+    w = np.array(sorted(gd))
+    dist = [tables.summary_stat(gd[v], "test/rel_distance") for v in w]
+    axes[0][0].errorbar(w, [m for m, _, _ in dist], [s for _, s, _ in dist], marker="o", label="GD nets")
+    axes[0][0].plot(w, dist[0][0] * (w / w[0]) ** -0.5, "k:", label="∝ width^-1/2")
+    axes[0][0].set(xscale="log", yscale="log", xlabel="width", ylabel="‖f_net − f_lin‖/‖f_lin‖ (test)",
+                   title="distance to the NTK prediction")
+    for metric, label, runs_of in (("test/acc", "GD net (NTK param.)", gd),
+                                   ("ntk/acc_linearized", "linearized (own f0)", gd),
+                                   ("ntk/acc_t", "NTK at the same t (f0 = 0)", gd),
+                                   ("ntk/acc_inf", "NTK regression (∞)", gd),
+                                   ("test/acc", "Adam (standard param.)",
+                                    {v: r for (o, v), r in nets.items() if o == "adam"})):
+        stats = [tables.summary_stat(runs_of.get(v, []), metric) for v in w]
+        axes[0][1].errorbar(w, [100 * m for m, _, _ in stats], [100 * s for _, s, _ in stats],
+                            marker=".", capsize=2, label=label)
+    axes[0][1].set(xscale="log", xlabel="width", ylabel="test accuracy (%)", title="accuracy")
+    for v in w:
+        steps, values = tables.curves(store, gd[v], "test/rel_distance")
+        figures.band(axes[0][2], steps[1:], values[:, 1:], label=f"width {v}")
+    axes[0][2].set(yscale="log", xlabel="GD step", ylabel="‖f_net − f_lin‖/‖f_lin‖", title="over training")
+    for ax in axes[0]:
+        ax.legend(fontsize=7)
+    return figures.save(fig, outdir, "ntk_width")

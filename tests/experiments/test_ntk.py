@@ -1,0 +1,87 @@
+"""ntk experiment: kernel regression runs, finite nets approaching their NTK, store mechanics."""
+import dataclasses
+
+import jax
+import numpy as np
+import pytest
+
+from genlab.config import ConfigError
+from genlab.experiments import ntk, ntk_nets
+from genlab.kernels import apply_fc, init_fc
+from genlab.store import Store
+
+NET = {"part": "net", "depth": 2, "n_train": 100, "evals": 2, "optimizer": "gd",
+       "steps": 100, "lr_fraction": 0.5}
+
+
+def test_standard_parameterization_is_the_same_function_at_init():
+    params = init_fc(jax.random.key(0), 40, 64, 3, 10)
+    x = np.random.default_rng(0).normal(size=40).astype(np.float32)
+    np.testing.assert_allclose(ntk_nets.apply_standard(ntk_nets.to_standard(params), x),
+                               apply_fc(params, x), rtol=1e-5, atol=1e-6)
+
+
+def test_finite_nets_approach_the_linearized_ntk_prediction():
+    """The relative test-output distance to f0 + NTK dynamics shrinks with width (two seeds each);
+    at step 0 it is exactly 0 (the linearization starts at the net's own outputs)."""
+    narrow = [ntk.compute_net({**NET, "width": 64, "seed": s}, (0, 1)) for s in (0, 1)]
+    wide = [ntk.compute_net({**NET, "width": 2048, "seed": s}, (0, 1)) for s in (0, 1)]
+    assert narrow[0]["metrics"]["test/rel_distance"][1][0] == pytest.approx(0.0, abs=1e-6)
+    d_narrow = max(r["summary"]["test/rel_distance"] for r in narrow)
+    d_wide = max(r["summary"]["test/rel_distance"] for r in wide)
+    assert d_wide < 0.5 * d_narrow  # width ×32: O(width^-1/2) predicts ×0.18
+    assert narrow[0]["summary"]["test/rel_distance"] != narrow[1]["summary"]["test/rel_distance"]
+
+
+def test_one_vmapped_lane_equals_the_same_seed_alone():
+    config = {**NET, "width": 64, "seed": 1}
+    alone = ntk.compute_net(config)["summary"]
+    lane = ntk.compute_net(config, (0, 1))["summary"]
+    for name in ("test/rel_distance", "train/loss"):
+        assert lane[name] == pytest.approx(alone[name], rel=1e-4)
+
+
+def test_kernel_regression_beats_chance_and_slicing_a_bigger_gram_changes_nothing():
+    config = {"part": "kernel", "arch": "fc", "kind": "ntk", "depth": 3, "readout": None,
+              "n_train": 200, "n_test": None, "seed": 0}
+    alone = ntk.compute_kernel(config)["summary"]
+    sliced = ntk.compute_kernel(config, n_max=400)["summary"]
+    assert alone["test/acc"] == sliced["test/acc"]
+    assert alone["test/mse"] == pytest.approx(sliced["test/mse"], rel=1e-9)
+    assert alone["test/acc"] > 0.2  # chance is 0.1
+
+
+@pytest.mark.parametrize("override", ["kinds=ntk,rbf", "net_depth=1", "fc_n_train=0,10",
+                                      "cntk_n_test=5000", "steps=10", "lr_fraction=1.0",
+                                      "readouts=avg"])
+def test_bad_config_raises_before_any_store(override):
+    with pytest.raises(ConfigError):
+        ntk.EXPERIMENT.config("smoke", sets=[override])
+
+
+def test_smoke_preset_runs_resumes_analyzes_and_plots(store_path, tmp_path):
+    store, exp = Store(store_path), ntk.EXPERIMENT
+    cfg = exp.config("smoke")
+    exp.execute(cfg, store, progress=False)
+    ids = ntk.run(cfg, store, progress=False)
+    n_kernel = len(cfg.kinds) * (len(cfg.fc_depths) * len(cfg.fc_n_train)
+                                 + len(cfg.cntk_depths) * len(cfg.readouts) * len(cfg.cntk_n_train))
+    n_net = 2 * len(cfg.widths) * cfg.seeds
+    assert len(ids) == len(set(ids)) == n_kernel + n_net
+    assert len(store.runs(ntk.NAME)) == len(ids)  # the second run computed nothing new
+    assert ntk.run(cfg, store, progress=False) == ids
+    out = ntk.analyze(store)
+    assert {"FC kernel regression: test accuracy (%) vs n",
+            "Finite MLPs vs their NTK (test set)"} <= set(out["tables"])
+    for row in out["headline"]:
+        assert row["check"] in ("ok", "MISS") and {"name", "ours", "paper", "seeds"} <= set(row)
+    distance = next(h for h in out["headline"] if h["name"].startswith("‖f_net"))  # falls
+    assert distance["check"] == "ok"
+    paths = ntk.plot(store, tmp_path)
+    assert len(paths) == 2 and all(p.stat().st_size > 0 for p in paths)
+
+
+def test_presets_are_valid():
+    for preset in ("smoke", "quick", "paper"):
+        cfg = ntk.EXPERIMENT.config(preset)
+        assert dataclasses.is_dataclass(cfg)
