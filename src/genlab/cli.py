@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -25,8 +26,6 @@ STORE_OPT = typer.Option(None, "--store", help="SQLite store (default ./genlab-r
 @app.command("list")
 def list_cmd():
     """Experiments and their presets."""
-    from rich.table import Table
-
     from genlab import experiments
     table = Table("experiment", "what it shows", "presets", box=None)
     for name in experiments.names():
@@ -116,10 +115,14 @@ def reproduce(preset: str = typer.Option("quick"), store: Optional[Path] = STORE
     exps = [experiments.get(n) for n in experiments.names()]
     cfgs = [e.config(preset) for e in exps]  # validate all before writing anything
     db = open_store(store)
+    walls = []
     for exp, cfg in zip(exps, cfgs):
         console.rule(f"{exp.name} ({preset})")
+        start = time.perf_counter()
         exp.execute(cfg, db, progress=progress)
+        walls.append(f"{exp.name} {time.perf_counter() - start:.0f} s")
         _print_analysis(exp.analyze(db))
+    console.print(f"wall time ({preset}; finished runs are skipped): {', '.join(walls)}")
     console.print(f"report: {write_report(db, db.path.parent / 'report.html')}")
 
 
