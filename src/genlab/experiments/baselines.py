@@ -8,9 +8,9 @@ import dataclasses
 from genlab.data.datasets import DataSpec
 from genlab.experiments import tables
 from genlab.experiments.base import Experiment
+from genlab.experiments.protocol import Reference
 from genlab.report import figures
 from genlab.sweep import Job
-from genlab.train import TrainSpec
 
 NAME = "baselines"
 # Published test accuracy (%) on the frozen set: (original, shuffled positions).
@@ -21,14 +21,10 @@ SHUFFLED_CNN_MAX = 62
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(Reference):
     models: tuple[str, ...] = ("linear", "mlp", "cnn", "gru")
     variants: tuple[str, ...] = ("original", "shuffled")
-    seeds: int = 3
-    steps: int = 6000
     eval_every: int = 250
-    lr: float = 1e-2
-    batch_size: int = 100
 
 
 PRESETS = {
@@ -42,8 +38,7 @@ PRESETS = {
 
 
 def jobs(cfg: Config) -> list[Job]:
-    spec = TrainSpec(steps=cfg.steps, batch_size=cfg.batch_size, eval_every=cfg.eval_every,
-                     optimizer="adam", batching="slices")
+    spec = cfg.train_spec()
     return [Job(model=m, data=DataSpec(positions="shuffle" if v == "shuffled" else "none"),
                 train=spec, lr=cfg.lr, seed=s, tags={"variant": v})
             for m in cfg.models for v in cfg.variants for s in range(cfg.seeds)]

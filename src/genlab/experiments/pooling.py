@@ -9,10 +9,10 @@ import numpy as np
 from genlab.data.datasets import DataSpec
 from genlab.experiments import series, tables
 from genlab.experiments.base import Experiment
+from genlab.experiments.protocol import Reference
 from genlab.models.cnn1d import POOLS
 from genlab.report import figures
 from genlab.sweep import Job
-from genlab.train import TrainSpec
 
 NAME = "pooling"
 TRAIN_SIZES = (1000, 2000, 5000, 10000, 20000, 50000)
@@ -27,14 +27,9 @@ PUBLISHED = {1000: {"none": 59, "stride": 57, "max": 78, "avg": 78, "l2": 77},
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(Reference):
     pools: tuple[str, ...] = POOLS
     train_sizes: tuple[int, ...] = TRAIN_SIZES
-    seeds: int = 3
-    steps: int = 6000
-    eval_every: int = 500
-    lr: float = 1e-2
-    batch_size: int = 100
 
 
 PRESETS = {
@@ -50,9 +45,7 @@ PRESETS = {
 
 
 def jobs(cfg: Config) -> list[Job]:
-    spec = TrainSpec(steps=cfg.steps, batch_size=cfg.batch_size, eval_every=cfg.eval_every,
-                     optimizer="adam", batching="slices")
-    return [Job(model="cnn_pool", model_kwargs={"pool": pool}, lr=cfg.lr, seed=s, train=spec,
+    return [Job(model="cnn_pool", model_kwargs={"pool": pool}, lr=cfg.lr, seed=s, train=cfg.train_spec(),
                 data=DataSpec(generator=GENERATOR, n_train=n))
             for pool in cfg.pools for n in cfg.train_sizes for s in range(cfg.seeds)]
 

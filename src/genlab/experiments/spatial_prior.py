@@ -11,9 +11,9 @@ from genlab.data.datasets import DataSpec
 from genlab.experiments import series, tables
 from genlab.experiments.base import Experiment
 from genlab.experiments.baselines import PUBLISHED  # (original, shuffled) test acc %
+from genlab.experiments.protocol import Reference
 from genlab.report import figures
 from genlab.sweep import Job
-from genlab.train import TrainSpec
 
 NAME = "spatial_prior"
 MODELS = ("linear", "mlp", "cnn", "gru", "resnet1d", "transformer")
@@ -24,14 +24,9 @@ MIN_LOCAL_DROP, MAX_GLOBAL_DROP = 20.0, 3.0  # checks on the shuffle drop (pp)
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(Reference):
     models: tuple[str, ...] = MODELS
     variants: tuple[str, ...] = tuple(VARIANTS)
-    seeds: int = 3
-    steps: int = 6000
-    eval_every: int = 500
-    lr: float = 1e-2
-    batch_size: int = 100
 
 
 PRESETS = {
@@ -49,8 +44,7 @@ PRESETS = {
 
 def jobs(cfg: Config) -> list[Job]:
     check(set(cfg.variants) <= set(VARIANTS), f"variants must be among {', '.join(VARIANTS)}")
-    spec = TrainSpec(steps=cfg.steps, batch_size=cfg.batch_size, eval_every=cfg.eval_every,
-                     optimizer="adam", batching="slices")
+    spec = cfg.train_spec()
     # Variants and seeds are members: one compiled program per model.
     return [Job(model=m, data=DataSpec(positions=VARIANTS[v]), train=spec, lr=cfg.lr, seed=s,
                 tags={"variant": v})
