@@ -146,9 +146,10 @@ def analyze(store) -> dict:
     rows = [_size_row(k, cs[k]) for k in keys]
     headline = [h for k, (_, h) in zip(keys, rows) if k[3]]  # clean: no error peak expected
     loss_rows, loss_headline = _loss_rows(cs)
-    notes = [f"label noise p={LABEL_NOISE}, n_train={k[1] or 4000}: "
-             f"{cs[k].stat('data/realized_noise')[0].mean():.1%} of training labels changed"
-             for k in keys if k[3]]
+    notes = list(dict.fromkeys(  # MLP and CNN sweeps share the noisy set: one note
+        f"label noise p={LABEL_NOISE}, n_train={k[1] or 4000}: "
+        f"{cs[k].stat('data/realized_noise')[0].mean():.1%} of training labels changed"
+        for k in keys if k[3]))
     cols = ["curve", "min test err % @ size", "peak @", "largest @", "threshold", "test-loss peak @",
             "paper min", "paper peak", "paper largest"]
     lcols = ["loss", "n_train", "threshold width", "params P", "n_train*K", "P/n_train", "P/(n_train*K)"]
