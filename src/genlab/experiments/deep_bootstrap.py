@@ -59,6 +59,7 @@ PRESETS = {
                     n_test=5000, eval_train_max=2000, case_model="cnn", case_n_train=1000,
                     pretrain_steps=500),
     # the full grid: 4 architectures x 5 N x 3 seeds, T = 10k; cases on the CNN at N = 5000.
+    # 2 h 16 min on 2 CPU cores, three quarters of it the transformer (docs/BENCHMARKS.md).
     "paper": Config(),
 }
 
