@@ -108,3 +108,18 @@ def test_killed_sweep_resumes(tmp_path, monkeypatch):
     local.run_jobs("kill", make_jobs(), Store(db), progress=False)
     assert trained == ["mlp"]
     assert len(Store(db).runs("kill")) == 4
+
+
+def test_run_arrays_are_written_with_the_run(store_path):
+    import numpy as np
+    s = Store(store_path)
+    mask = {"layers": [{"weight": np.eye(3, dtype=np.float32), "bias": np.ones(3, bool)}]}
+    rec = record(0)
+    rec.arrays = {"mask": mask}
+    s.write_group("exp", [rec])
+    got = s.run_arrays("run0", "mask")
+    assert sorted(got) == ["layers/0/bias", "layers/0/weight"]
+    np.testing.assert_array_equal(got["layers/0/weight"], np.eye(3))
+    assert got["layers/0/bias"].dtype == bool
+    with pytest.raises(KeyError):
+        s.run_arrays("run0", "params")

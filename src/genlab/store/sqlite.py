@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
 import sqlite3
 import time
 from pathlib import Path
+
+import numpy as np
 
 from genlab.config import ConfigError, canonical_json
 
@@ -21,6 +24,8 @@ CREATE TABLE IF NOT EXISTS metrics (
 CREATE INDEX IF NOT EXISTS metrics_run ON metrics(run_id, name);
 CREATE TABLE IF NOT EXISTS summaries (
   run_id TEXT NOT NULL, name TEXT NOT NULL, value REAL, PRIMARY KEY (run_id, name));
+CREATE TABLE IF NOT EXISTS run_arrays (
+  run_id TEXT NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (run_id, name));
 CREATE TABLE IF NOT EXISTS artifacts (
   experiment TEXT NOT NULL, name TEXT NOT NULL, kind TEXT, data BLOB, created REAL,
   PRIMARY KEY (experiment, name));
@@ -37,6 +42,7 @@ class RunRecord:
     summary: dict
     wall_s: float = 0.0
     provenance: dict = dataclasses.field(default_factory=dict)
+    arrays: dict = dataclasses.field(default_factory=dict)  # {name: pytree of arrays} (masks, params)
 
 
 class Store:
@@ -72,6 +78,9 @@ class Store:
             for r in records:
                 self.db.execute("DELETE FROM metrics WHERE run_id=?", (r.run_id,))
                 self.db.execute("DELETE FROM summaries WHERE run_id=?", (r.run_id,))
+                self.db.execute("DELETE FROM run_arrays WHERE run_id=?", (r.run_id,))
+                self.db.executemany("INSERT INTO run_arrays VALUES (?,?,?)",
+                                    [(r.run_id, k, _npz(v)) for k, v in r.arrays.items()])
                 self.db.execute(
                     "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?)",
                     (r.run_id, experiment, r.seed, canonical_json(r.config), "done",
@@ -106,6 +115,15 @@ class Store:
             out[name][1].append(value)
         return out
 
+    def run_arrays(self, run_id: str, name: str) -> dict[str, np.ndarray]:
+        """A run's stored arrays under `name`, as {leaf path: array} (see RunRecord.arrays)."""
+        row = self.db.execute("SELECT data FROM run_arrays WHERE run_id=? AND name=?",
+                              (run_id, name)).fetchone()
+        if row is None:
+            raise KeyError(f"run {run_id} has no stored arrays {name!r}")
+        with np.load(io.BytesIO(row[0]), allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+
     def experiments(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT experiment FROM runs ORDER BY 1")]
 
@@ -129,6 +147,23 @@ class Store:
         with open(path_or_file, "w", newline="") as f:
             _write_csv(f, cols, rows)
         return Path(path_or_file)
+
+
+def _npz(tree) -> bytes:
+    """A pytree of arrays (or a flat dict) as npz bytes keyed by leaf path, e.g. 'layers/0/weight'."""
+    import jax
+    leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
+    flat = {"/".join(_key_name(k) for k in path) or "value": np.asarray(v) for path, v in leaves}
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **flat)
+    return buf.getvalue()
+
+
+def _key_name(k) -> str:
+    for attr in ("key", "name", "idx"):
+        if hasattr(k, attr):
+            return str(getattr(k, attr))
+    return str(k)
 
 
 def _write_csv(f, cols, rows):
