@@ -37,6 +37,17 @@ def fixed_permutation(length: int, seed) -> np.ndarray:
     return _rng(seed).permutation(length)
 
 
+def chunk_permutation(length: int, chunk: int, seed) -> np.ndarray:
+    """Positions regrouped as `chunk`-sample blocks in a fixed random order (never the identity):
+    each block keeps its inner order, so local structure survives while the layout moves."""
+    check(length % chunk == 0 and length // chunk > 1, f"{length} positions do not split into chunks of {chunk}")
+    blocks, rng = length // chunk, _rng(seed)
+    order = np.arange(blocks)
+    while np.array_equal(order, np.arange(blocks)):
+        order = rng.permutation(blocks)
+    return (order[:, None] * chunk + np.arange(chunk)[None]).ravel()
+
+
 def shuffle_pixels(x: np.ndarray, perm: np.ndarray) -> np.ndarray:
     """Apply one position permutation to every row: (N, D) -> (N, D), out[:, j] = x[:, perm[j]]."""
     x, perm = np.asarray(x), np.asarray(perm)

@@ -9,7 +9,7 @@ import numpy as np
 
 from genlab.config import canonical_json, check
 
-POSITIONS = ("none", "shuffle", "flip")
+POSITIONS = ("none", "shuffle", "flip", "chunks")
 SAMPLERS = ("numpy", "jax")
 JAX_N_TRAIN, JAX_N_TEST = 4000, 10_000  # sampler="jax" defaults: the frozen train size; a large test set
 # Fields added after runs were stored: left out of to_dict() at their defaults, so old run ids stand.
@@ -21,7 +21,8 @@ class DataSpec:
     """generator: MNIST1DArgs overrides ({} = the frozen canonical set). n_train: keep the first n
     training rows (None = all); n_test: the first n_test test rows. condition/label_noise: a
     genlab.data.corrupt condition applied to the training split (sampler "numpy"). positions: a
-    fixed permutation ('shuffle', applied to train and test) or a left-right flip. seed: the
+    fixed permutation ('shuffle', applied to train and test), a left-right flip, or 'chunks': the
+    10-sample chunks in a fixed random order (local structure kept, layout moved). seed: the
     corruption / permutation seed (recorded; not the training seed).
     augment_shift / augment_noise: per-batch random circular shifts / Gaussian noise in training.
 
@@ -99,6 +100,9 @@ def _build(key: str) -> dict:
         x, x_test = corrupt.shuffle_pixels(x, perm), corrupt.shuffle_pixels(x_test, perm)
     elif spec.positions == "flip":
         x, x_test = x[:, ::-1], x_test[:, ::-1]
+    elif spec.positions == "chunks":
+        perm = corrupt.chunk_permutation(x.shape[1], 10, spec.seed)
+        x, x_test = corrupt.shuffle_pixels(x, perm), corrupt.shuffle_pixels(x_test, perm)
     out = corrupt.apply_condition(spec.condition, x, y, x_test, spec.seed, p=spec.label_noise)
     result = {"x": np.asarray(out["x"], np.float32), "y": np.asarray(out["y"], np.int32),
               "x_test": np.asarray(out["x_test"], np.float32), "y_test": np.asarray(y_test, np.int32),

@@ -18,6 +18,7 @@ MODULES = {
     "double_descent": "genlab.experiments.double_descent",
     "pooling": "genlab.experiments.pooling",
     "spatial_prior": "genlab.experiments.spatial_prior",
+    "lottery": "genlab.experiments.lottery",
 }
 
 

@@ -5,8 +5,10 @@ import functools
 import time
 from typing import Callable
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from genlab import models
 from genlab.config import check
@@ -53,11 +55,16 @@ def run_jobs(experiment: str, jobs: list[Job], store: Store, *, summarize: Calla
 
 
 def train_group(experiment: str, group: list[Job], summarize=None, on_chunk=None,
-                make=None) -> list[RunRecord]:
+                make=None, *, mask=None, start=None, snapshot_steps: tuple[int, ...] = (),
+                keep_arrays: bool = False) -> list[RunRecord]:
     """One compiled program for all jobs of a group (same static config). Pure: no store access.
-    make(key) -> model overrides the registry model (e.g. to start from pretrained networks)."""
+    make(key) -> model overrides the registry model (e.g. to start from pretrained networks).
+    mask / start / snapshot_steps: per-member (stacked) masks, start params and snapshots, as in
+    train_many. keep_arrays: each record stores its member's final params ("final"), mask
+    ("mask") and snapshots ("step_<k>") in RunRecord.arrays."""
     t0 = time.perf_counter()
-    _, hist, data, _ = train_models(group, make, on_chunk)
+    out = train_models(group, make, on_chunk, mask=mask, start=start, snapshot_steps=snapshot_steps)
+    nets, hist, data = out[:3]
     wall = (time.perf_counter() - t0) / len(group)
     steps, prov = group[0].train.eval_steps(), provenance()
     records = []
@@ -67,25 +74,50 @@ def train_group(experiment: str, group: list[Job], summarize=None, on_chunk=None
         summary["data/realized_noise"] = d["realized_noise"]
         if summarize is not None:
             summary.update(summarize(job, h, steps))
+        arrays = _member_arrays(m, nets, mask, out[4] if snapshot_steps else {}) if keep_arrays else {}
         records.append(RunRecord(job.run_id(experiment), job.seed, job.to_dict(),
-                                 {n: (steps, v.tolist()) for n, v in h.items()}, summary, wall, prov))
+                                 {n: (steps, v.tolist()) for n, v in h.items()}, summary, wall, prov,
+                                 arrays=arrays))
     return records
 
 
-def train_models(group: list[Job], make=None, on_chunk=None):
+def _member_arrays(m: int, nets, mask, snapshots: dict) -> dict:
+    pick = functools.partial(jax.tree.map, lambda a: np.asarray(a[m]))
+    arrays = {"final": pick(eqx.filter(nets, eqx.is_inexact_array))}
+    if mask is not None:
+        arrays["mask"] = pick(mask)
+    arrays.update({f"step_{k}": pick(v) for k, v in snapshots.items()})
+    return arrays
+
+
+def initial_params(group: list[Job]):
+    """The stacked params the group's members start from (the registry model at each init key)."""
+    members, x_size = _members(group), datasets.build(group[0].data)["x"].shape[1]
+    make = functools.partial(_make_model, group[0].model, x_size,
+                             tuple(sorted(group[0].model_kwargs.items())))
+    return eqx.filter(eqx.filter_vmap(make)(members.keys()["init"]), eqx.is_inexact_array)
+
+
+def _members(group: list[Job]) -> Members:
+    return Members(seeds=tuple(j.seed for j in group), lr=tuple(j.lr for j in group),
+                   weight_decay=tuple(j.weight_decay for j in group),
+                   init_seeds=tuple(j.seed if j.init_seed is None else j.init_seed for j in group),
+                   dropout=group[0].uses_dropout)
+
+
+def train_models(group: list[Job], make=None, on_chunk=None, *, mask=None, start=None,
+                 snapshot_steps: tuple[int, ...] = ()):
     """train_many on one compile group, keeping the final networks: (stacked models, history,
-    per-member data, Members). make defaults to the registry model of the group's jobs."""
+    per-member data, Members), plus {step: stacked params} when snapshot_steps is given.
+    make defaults to the registry model of the group's jobs."""
     job0 = group[0]
     source, evals, axis, data = _group_data(group)
-    members = Members(seeds=tuple(j.seed for j in group), lr=tuple(j.lr for j in group),
-                      weight_decay=tuple(j.weight_decay for j in group),
-                      init_seeds=tuple(j.seed if j.init_seed is None else j.init_seed for j in group),
-                      dropout=job0.uses_dropout)
+    members = _members(group)
     make = make or functools.partial(_make_model, job0.model, data[0]["x"].shape[1],
                                      tuple(sorted(job0.model_kwargs.items())))
-    nets, hist = train_many(make, members, source, evals, job0.train, source_axis=axis,
-                            eval_axis=axis, on_chunk=on_chunk)
-    return nets, hist, data, members
+    out = train_many(make, members, source, evals, job0.train, source_axis=axis, eval_axis=axis,
+                     on_chunk=on_chunk, mask=mask, start=start, snapshot_steps=snapshot_steps)
+    return (out[0], out[1], data, members) + tuple(out[2:])
 
 
 def _make_model(name, in_size, kwargs, key):

@@ -57,6 +57,16 @@ class State(eqx.Module):
     opt_state: Any
     data_state: Any
     step: jax.Array
+    snapshots: Any = None  # tuple of params at the requested snapshot steps (rewinding), or None
+
+
+def apply_mask(tree, mask):
+    """Entries where mask is 0 become exactly 0 (a select, so a NaN/inf cannot leak through).
+
+    mask: a pytree of 0/1 (or bool) like `tree`, or None (no-op)."""
+    if mask is None:
+        return tree
+    return jax.tree.map(lambda t, m: jnp.where(m, t, jnp.zeros_like(t)), tree, mask)
 
 
 def batch_loss(params, static, x, y, loss_name, key):
@@ -82,15 +92,25 @@ def evaluate(params, static, evals: dict, spec: TrainSpec) -> dict:
     return result
 
 
-def init_state(model, hyper: dict, source, keys: dict, spec: TrainSpec):
+def init_state(model, hyper: dict, source, keys: dict, spec: TrainSpec, *, mask=None,
+               snapshot_steps: tuple[int, ...] = ()):
+    """Masked weights start at exactly zero; snapshots start as copies of the initial params."""
     params, static = eqx.partition(model, eqx.is_inexact_array)
+    params = apply_mask(params, mask)
     opt = spec.optimizer_fn()(lr=hyper["lr"], weight_decay=hyper["weight_decay"])
-    state = State(params, opt.init(params), source.init(keys["data"]), jnp.zeros((), jnp.int32))
+    snapshots = tuple(params for _ in snapshot_steps) if snapshot_steps else None
+    state = State(params, opt.init(params), source.init(keys["data"]), jnp.zeros((), jnp.int32),
+                  snapshots)
     return state, static
 
 
-def run_chunk(state: State, static, hyper, source, evals, keys, spec: TrainSpec, mask=None):
-    """eval_every optimizer steps, then one evaluation. Returns (state, metrics at the new step)."""
+def run_chunk(state: State, static, hyper, source, evals, keys, spec: TrainSpec, mask=None, *,
+              snapshot_steps: tuple[int, ...] = ()):
+    """eval_every optimizer steps, then one evaluation. Returns (state, metrics at the new step).
+
+    mask zeroes the updates of pruned entries (with init_state's masking they stay exactly 0,
+    Adam and weight decay included); state.snapshots[i] takes the params reached at step
+    snapshot_steps[i] (a select per step: any step, no extra program)."""
     opt = spec.optimizer_fn()(lr=hyper["lr"], weight_decay=hyper["weight_decay"])
     dropout = keys.get("dropout")
 
@@ -99,10 +119,13 @@ def run_chunk(state: State, static, hyper, source, evals, keys, spec: TrainSpec,
         dkey = None if dropout is None else jax.random.fold_in(dropout, st.step)
         loss, grads = jax.value_and_grad(batch_loss)(st.params, static, xb, yb, spec.loss, dkey)
         updates, opt_state = opt.update(grads, st.opt_state, st.params)
-        if mask is not None:  # lottery tickets: pruned weights get no update and stay zero
-            updates = jax.tree.map(lambda u, m: u * m, updates, mask)
+        updates = apply_mask(updates, mask)  # lottery tickets: pruned weights get no update
         params = eqx.apply_updates(st.params, updates)
-        return State(params, opt_state, data_state, st.step + 1), loss
+        step = st.step + 1
+        snapshots = st.snapshots if not snapshot_steps else tuple(
+            jax.tree.map(lambda s, p, k=k: jnp.where(step == k, p, s), snap, params)
+            for k, snap in zip(snapshot_steps, st.snapshots))
+        return State(params, opt_state, data_state, step, snapshots), loss
 
     state, losses = jax.lax.scan(step_fn, state, None, length=spec.eval_every)
     metrics = evaluate(state.params, static, evals, spec)
@@ -116,7 +139,7 @@ def train(model, hyper: dict, source, evals: dict, keys: dict, spec: TrainSpec, 
     Returns (final model, history {name: (num_evals + 1,)}); history[i] is at step i*eval_every
     (train/batch_loss at index 0 is the initial train loss for convenience).
     """
-    state, static = init_state(model, hyper, source, keys, spec)
+    state, static = init_state(model, hyper, source, keys, spec, mask=mask)
     first = evaluate(state.params, static, evals, spec)
     first["train/batch_loss"] = first.get("train/loss", jnp.zeros(()))
 

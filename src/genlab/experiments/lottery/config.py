@@ -1,0 +1,109 @@
+"""Lottery-ticket study config, presets and the published values (notebook of Greydanus & Kobak)."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from genlab.config import check
+from genlab.data.datasets import DataSpec
+from genlab.train import TrainSpec
+
+NAME = "lottery"
+PROTOCOLS = ("mnist1d", "imp")
+ABLATIONS = ("dense", "ticket", "random", "reinit", "shuffled", "flipped", "chunks")
+# The MNIST-1D lottery notebook: last-step test accuracy (%) of its 2 trials.
+PUBLISHED_DENSE = (66.4, 64.8)
+PUBLISHED_TICKET = {0.80: (72.9, 72.1), 0.90: (74.3, 74.1), 0.92: (75.6, 74.4),
+                    0.95: (69.2, 70.5), 0.99: (41.9, 41.5)}
+PUBLISHED_RANDOM = {0.90: (60.5, 65.7), 0.92: (60.6, 61.8), 0.95: (55.9, 54.6), 0.99: (16.7, 15.4)}
+# The 2020 ablation figure (test acc %, ~92% sparsity); a 2024 rerun saw a much weaker effect.
+PUBLISHED_ABLATION = {"ticket": "70.5–72", "reinit": "67", "dense": "64", "shuffled": "63",
+                      "random": "58"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """seeds = trials. mnist1d: `schedule` of per-round sparsities (layer-wise, weights+biases),
+    `steps` per round. imp: `imp_levels` rounds of global pruning of `imp_fraction` of the
+    surviving weights, rewinding to init and to each `rewind_fractions` of `imp_steps`.
+    Ablations: the ticket nearest `ablation_sparsity` retrained on MNIST-1D drawn with
+    generator seed `ablation_data_seed`."""
+    seeds: int = 2
+    protocols: tuple[str, ...] = PROTOCOLS
+    width: int = 500
+    lr: float = 2e-2
+    batch_size: int = 100
+    steps: int = 1501
+    eval_every: int = 79
+    schedule: tuple[float, ...] = tuple(float(s) for s in np.round(np.linspace(0, 1, 100), 6))
+    imp_levels: int = 12
+    imp_fraction: float = 0.2
+    imp_steps: int = 1500
+    imp_eval_every: int = 150
+    rewind_fractions: tuple[float, ...] = (0.01, 0.05)
+    ablations: bool = True
+    ablation_sparsity: float = 0.92
+    ablation_steps: int = 6000
+    ablation_batch_size: int = 500
+    ablation_eval_every: int = 500
+    ablation_data_seed: int = 2024
+    eval_train_max: int = 1000
+
+    def search_spec(self) -> TrainSpec:
+        return self._spec(self.steps, self.batch_size, self.eval_every)
+
+    def imp_spec(self) -> TrainSpec:
+        return self._spec(self.imp_steps, self.batch_size, self.imp_eval_every)
+
+    def ablation_spec(self) -> TrainSpec:
+        return self._spec(self.ablation_steps, self.ablation_batch_size, self.ablation_eval_every)
+
+    def _spec(self, steps, batch_size, eval_every) -> TrainSpec:
+        return TrainSpec(steps=steps, batch_size=batch_size, eval_every=eval_every, optimizer="adam",
+                         batching="slices", eval_train_max=self.eval_train_max)
+
+    def rewind_steps(self) -> tuple[int, ...]:
+        return tuple(max(1, int(round(f * self.imp_steps))) for f in self.rewind_fractions)
+
+    def ablation_data(self, positions: str = "none") -> DataSpec:
+        return DataSpec(generator={"seed": self.ablation_data_seed}, positions=positions,
+                        seed=self.ablation_data_seed)
+
+    def ablation_level(self) -> int:
+        """Index of the schedule's sparsity nearest ablation_sparsity."""
+        return int(np.argmin(np.abs(np.asarray(self.schedule) - self.ablation_sparsity)))
+
+
+def validate(cfg: Config) -> None:
+    check(set(cfg.protocols) <= set(PROTOCOLS) and cfg.protocols,
+          f"protocols must be among {', '.join(PROTOCOLS)}, got {cfg.protocols}")
+    sched = np.asarray(cfg.schedule, float)
+    check(sched.size >= 2 and sched[0] == 0 and np.all(np.diff(sched) > 0) and sched[-1] <= 1,
+          f"schedule must start at 0 and increase within [0, 1], got {cfg.schedule}")
+    check(cfg.imp_levels >= 1 and 0 < cfg.imp_fraction < 1,
+          f"imp needs imp_levels >= 1 and 0 < imp_fraction < 1, got {cfg.imp_levels}, {cfg.imp_fraction}")
+    check(all(0 < f < 1 for f in cfg.rewind_fractions), "rewind_fractions must be in (0, 1)")
+    check(cfg.width >= 1 and cfg.lr > 0, "width and lr must be positive")
+    check(not cfg.ablations or "mnist1d" in cfg.protocols,
+          "ablations reuse the mnist1d search's tickets: keep 'mnist1d' in protocols")
+    for spec in (cfg.search_spec, cfg.imp_spec, cfg.ablation_spec):
+        spec()  # TrainSpec validates steps / eval_every
+
+
+PRESETS = {
+    # seconds: the mechanics (tests). 2 trials, width 64, 3 rounds of 100 steps.
+    "smoke": Config(width=64, steps=100, eval_every=50, schedule=(0.0, 0.5, 0.8), imp_levels=2,
+                    imp_steps=100, imp_eval_every=50, rewind_fractions=(0.05,), ablation_sparsity=0.8,
+                    ablation_steps=100, ablation_batch_size=100, ablation_eval_every=50, eval_train_max=500),
+    # `genlab run lottery --preset quick`, ~2 min on 2 cores: the notebook's network and optimizer
+    # with 400 steps per round (not 1501), 6 rounds (0-99%, not 100), 2 trials; imp: 9 levels of 40%
+    # (not 20%) at 400 steps; ablations 1000 steps at batch 100 (not 6000 at 500).
+    # Expected: tickets >= dense and > random at 80-95%, random collapses at 99%.
+    "quick": Config(steps=400, eval_every=100, schedule=(0.0, 0.5, 0.8, 0.9, 0.95, 0.99),
+                    imp_levels=9, imp_fraction=0.4, imp_steps=400, imp_eval_every=100,
+                    ablation_steps=1000, ablation_batch_size=100, ablation_eval_every=250),
+    # the notebook: linspace(0, 1, 100) rounds of 1501 steps; imp 12 levels of 20% (93% sparse);
+    # ablations 6000 steps at batch 500. About an hour or more on 2 cores (see docs/BENCHMARKS.md).
+    "paper": Config(),
+}

@@ -1,0 +1,108 @@
+"""The two ticket searches: the MNIST-1D notebook (layer-wise, weights+biases, rewind to init) and
+IMP (Frankle & Carbin 2019; Frankle et al. 2020: global, weights only, rewind to init / step k)."""
+from __future__ import annotations
+
+from genlab.experiments.lottery.config import Config
+from genlab.experiments.lottery.levels import REINIT_OFFSET, lineage, load, make_job, run_level, template
+from genlab.sweep.local import initial_params
+from genlab.train import prune
+
+# ---- mnist1d: each round prunes every layer to the schedule's next sparsity ----
+
+
+def mnist1d_jobs(cfg: Config, level: int) -> list:
+    """Level 0: the dense network per trial; later levels: magnitude ticket and random ticket."""
+    lines = ("dense",) if level == 0 else ("ticket", "random")
+    tag = lineage("mnist1d", cfg.schedule[:level + 1])
+    return [make_job(cfg, cfg.search_spec(), protocol="mnist1d", line=line, level=level, trial=t,
+                     sparsity=cfg.schedule[level], lineage=tag)
+            for line in lines for t in range(cfg.seeds)]
+
+
+def _mnist1d_parent(cfg: Config, job):
+    level, line = job.tags["level"] - 1, job.tags["line"]
+    want = "dense" if level == 0 else line
+    return next(j for j in mnist1d_jobs(cfg, level) if j.seed == job.seed and j.tags["line"] == want)
+
+
+def _mnist1d_masks(store, cfg: Config, jobs: list):
+    masks = []
+    for job in jobs:
+        level = job.tags["level"]
+        if level == 0:
+            masks.append(prune.full_mask(template(cfg.width)))
+            continue
+        parent = _mnist1d_parent(cfg, job)
+        if job.tags["line"] == "ticket":
+            scores = prune.magnitude_scores(load(store, cfg, parent, "final"))
+        else:
+            scores = prune.random_scores(template(cfg.width), seed=1000 * level + job.seed)
+        masks.append(prune.prune_layerwise(load(store, cfg, parent, "mask"), scores,
+                                           cfg.schedule[level], "weights_and_biases"))
+    return masks, None
+
+
+def run_mnist1d(cfg: Config, store, advance) -> list[str]:
+    ids = []
+    for level in range(len(cfg.schedule)):
+        jobs = mnist1d_jobs(cfg, level)
+        ids += run_level(store, jobs, lambda jobs=jobs: _mnist1d_masks(store, cfg, jobs),
+                         on_chunk=lambda i: advance())
+    return ids
+
+
+# ---- imp: global magnitude pruning of imp_fraction of the surviving weights per level ----
+
+
+def imp_lines(cfg: Config) -> tuple[str, ...]:
+    return ("init",) + tuple(f"k{k}" for k in cfg.rewind_steps()) + ("random_prune", "random_reinit")
+
+
+def imp_jobs(cfg: Config, level: int) -> list:
+    lines = ("dense",) if level == 0 else imp_lines(cfg)
+    tag = lineage("imp", cfg.imp_fraction, cfg.rewind_steps())
+    sparsity = 1.0 - (1.0 - cfg.imp_fraction) ** level
+    return [make_job(cfg, cfg.imp_spec(), protocol="imp", line=line, level=level, trial=t,
+                     sparsity=sparsity, lineage=tag,
+                     init_seed=REINIT_OFFSET + t if line == "random_reinit" else None)
+            for line in lines for t in range(cfg.seeds)]
+
+
+def _imp_masks(store, cfg: Config, jobs: list):
+    """Ticket lines prune their own previous level; the controls reuse this level's init ticket:
+    its layer-wise shuffle (same per-layer sparsity) and a fresh initialization."""
+    level = jobs[0].tags["level"]
+    dense = {j.seed: j for j in imp_jobs(cfg, 0)}
+    previous = {(j.tags["line"], j.seed): j for j in (imp_jobs(cfg, level - 1) if level > 1 else [])}
+    masks, starts, tickets = [], [], {}
+    for job in jobs:
+        line, trial = job.tags["line"], job.seed
+        if line in ("random_prune", "random_reinit"):
+            ticket = tickets[("init", trial)]
+            mask = ticket if line == "random_reinit" else prune.shuffle_layerwise(
+                ticket, seed=1000 * level + trial, scope="weights")
+        else:
+            parent = previous.get((line, trial), dense[trial])
+            mask = prune.prune_global(load(store, cfg, parent, "mask"),
+                                      prune.magnitude_scores(load(store, cfg, parent, "final")),
+                                      cfg.imp_fraction, "weights")
+            tickets[(line, trial)] = mask
+        if line == "random_reinit":
+            start = prune.unstack(initial_params([job]), 1)[0]
+        else:
+            start = load(store, cfg, dense[trial], "step_0" if line in ("init", "random_prune")
+                         else f"step_{line[1:]}")
+        masks.append(mask)
+        starts.append(prune.rewind(start, mask))
+    return masks, starts
+
+
+def run_imp(cfg: Config, store, advance) -> list[str]:
+    dense = imp_jobs(cfg, 0)
+    ids = run_level(store, dense, lambda: ([prune.full_mask(template(cfg.width))] * len(dense), None),
+                    snapshot_steps=(0,) + cfg.rewind_steps(), on_chunk=lambda i: advance())
+    for level in range(1, cfg.imp_levels + 1):
+        jobs = imp_jobs(cfg, level)
+        ids += run_level(store, jobs, lambda jobs=jobs: _imp_masks(store, cfg, jobs),
+                         snapshot_steps=(0,), on_chunk=lambda i: advance())
+    return ids
