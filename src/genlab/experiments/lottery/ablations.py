@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from genlab.experiments.lottery.config import ABLATIONS, Config
-from genlab.experiments.lottery.levels import REINIT_OFFSET, lineage, load, make_job, run_level, template
+from genlab.experiments.lottery.levels import (
+    REINIT_OFFSET,
+    lineage,
+    load,
+    make_job,
+    run_level,
+    template,
+)
 from genlab.experiments.lottery.protocols import mnist1d_jobs
 from genlab.train import prune
 

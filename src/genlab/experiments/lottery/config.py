@@ -92,10 +92,12 @@ def validate(cfg: Config) -> None:
 
 
 PRESETS = {
-    # seconds: the mechanics (tests). 2 trials, width 64, 3 rounds of 100 steps.
+    # `genlab run lottery --preset smoke`: seconds of training (compiles dominate), for tests:
+    # width 64, 3 rounds of 100 steps, 2 imp levels, 100-step ablations. Mechanics only.
     "smoke": Config(width=64, steps=100, eval_every=50, schedule=(0.0, 0.5, 0.8), imp_levels=2,
                     imp_steps=100, imp_eval_every=50, rewind_fractions=(0.05,), ablation_sparsity=0.8,
-                    ablation_steps=100, ablation_batch_size=100, ablation_eval_every=50, eval_train_max=500),
+                    ablation_steps=100, ablation_batch_size=100, ablation_eval_every=50,
+                    eval_train_max=500),
     # `genlab run lottery --preset quick`, ~2 min on 2 cores: the notebook's network and optimizer
     # with 400 steps per round (not 1501), 6 rounds (0-99%, not 100), 2 trials; imp: 9 levels of 40%
     # (not 20%) at 400 steps; ablations 1000 steps at batch 100 (not 6000 at 500).

@@ -3,7 +3,14 @@ IMP (Frankle & Carbin 2019; Frankle et al. 2020: global, weights only, rewind to
 from __future__ import annotations
 
 from genlab.experiments.lottery.config import Config
-from genlab.experiments.lottery.levels import REINIT_OFFSET, lineage, load, make_job, run_level, template
+from genlab.experiments.lottery.levels import (
+    REINIT_OFFSET,
+    lineage,
+    load,
+    make_job,
+    run_level,
+    template,
+)
 from genlab.sweep.local import initial_params
 from genlab.train import prune
 
