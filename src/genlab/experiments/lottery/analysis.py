@@ -73,7 +73,32 @@ def analyze(store) -> dict:
         table, rows = adjacency_table(store, groups)
         result["tables"]["adjacency: P(n adjacent first-layer inputs all kept)"] = table
         result["headline"] += rows
+    result["notes"] = notes(groups)
     return result
+
+
+def notes(groups: dict) -> list[str]:
+    """The protocol actually run (from the stored configs) and the size of the effect."""
+    out = []
+    what = {"mnist1d": "{n} rounds (notebook: 100 rounds of 1501 steps, batch 100)",
+            "imp": "{m} levels of global pruning of {f:.0%} of the surviving weights (open_lth: 20%)",
+            "ablation": "ablations on freshly generated MNIST-1D (notebook: 6000 steps, batch 500)"}
+    for protocol, text in what.items():
+        runs = [r for k, v in groups.items() if k[0] == protocol for r in v]
+        if not runs:
+            continue
+        cfg, count = runs[0]["config"], len(levels(groups, protocol))
+        first = levels(groups, protocol)[1:2] or [(0, 0.0)]
+        out.append(f"{protocol}: {text.format(n=count, m=count - 1, f=first[0][1])}; here {cfg['train']['steps']} "
+                   f"steps per run at batch {cfg['train']['batch_size']}, Adam lr {cfg['lr']}, "
+                   f"width {cfg['model_kwargs']['width']}.")
+    acc = {line: accuracy([r for k, v in groups.items() if k[:2] == ("ablation", line) for r in v])[0]
+           for line in ABLATIONS}
+    if np.isfinite(acc["ticket"]):
+        out.append(f"ablation effect: ticket - dense = {100 * (acc['ticket'] - acc['dense']):+.1f} points, "
+                   f"ticket - random = {100 * (acc['ticket'] - acc['random']):+.1f} (2020 figure: about "
+                   "+7 and +13; a 2024 rerun of the notebook saw a much weaker effect).")
+    return out
 
 
 def _nearest(groups: dict, target: float) -> int | None:
