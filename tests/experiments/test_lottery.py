@@ -105,3 +105,11 @@ def test_adjacency_counts_kept_windows():
     stats = ablations.adjacency(mask)
     assert stats[2] == pytest.approx(3 / 6) and stats[3] == pytest.approx(1 / 4)
     assert stats[4] == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("sets", [["schedule=0.5,0.1"], ["protocols=foo"], ["protocols=imp"],
+                                  ["rewind_fractions=1.5"]])
+def test_bad_config_is_refused_before_anything_runs(sets):
+    from genlab.config import ConfigError
+    with pytest.raises(ConfigError):
+        lottery.EXPERIMENT.config("smoke", sets=sets)
