@@ -35,13 +35,20 @@ def levels(groups: dict, protocol: str) -> list[tuple[int, float]]:
     return sorted(out.items())
 
 
+def lines_of(groups: dict, protocol: str) -> tuple[str, ...]:
+    """The pruned lines of a protocol: tickets first (rewind steps in order), then the controls."""
+    def order(line):
+        return (line.startswith("random"), int(line[1:]) if line[1:].isdigit() else -1, line)
+    return tuple(sorted({k[1] for k in groups if k[0] == protocol and k[1] != "dense"}, key=order))
+
+
 def search_table(groups: dict, protocol: str, lines: tuple[str, ...]) -> dict:
     rows = []
     for level, sparsity in levels(groups, protocol):
         row = [level, f"{100 * sparsity:.1f}"]
         row += [tables.fmt(*accuracy(groups.get((protocol, line, level), []))[:2]) for line in lines]
         rows.append(row)
-    return tables.table(["level", "sparsity %"] + [f"{line} test acc %" for line in lines], rows)
+    return tables.table(["level", "sparsity %"] + list(lines), rows)
 
 
 def adjacency_rows(store, groups: dict) -> list[dict]:
@@ -59,13 +66,12 @@ def analyze(store) -> dict:
     groups = grouped(store)
     result = {"tables": {}, "headline": [], "notes": []}
     if any(k[0] == "mnist1d" for k in groups):
-        result["tables"]["mnist1d search: last-step test accuracy vs sparsity (mean ± std over trials)"] = \
+        result["tables"]["mnist1d search: last-step test acc % vs sparsity (mean ± std over trials)"] = \
             search_table(groups, "mnist1d", ("dense", "ticket", "random"))
         result["headline"] += search_headline(groups)
     if any(k[0] == "imp" for k in groups):
-        lines = tuple(dict.fromkeys(k[1] for k in sorted(groups, key=lambda k: k[2]) if k[0] == "imp"))
-        result["tables"]["imp (global, weights only): test accuracy vs weight sparsity"] = \
-            search_table(groups, "imp", lines)
+        result["tables"]["imp (global, weights only): test acc % vs weight sparsity (mean ± std)"] = \
+            search_table(groups, "imp", ("dense",) + lines_of(groups, "imp"))
     if any(k[0] == "ablation" for k in groups):
         result["tables"]["ablations on fresh MNIST-1D (test acc %, mean ± std over trials)"] = \
             ablation_table(groups)

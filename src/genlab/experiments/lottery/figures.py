@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from genlab.experiments.lottery.analysis import accuracy, grouped, levels
+from genlab.experiments.lottery.analysis import accuracy, grouped, levels, lines_of
 from genlab.experiments.lottery.config import ABLATIONS
 from genlab.report import figures
 
@@ -35,9 +35,7 @@ def plot(store, outdir):
     if protocols:
         fig, axes = figures.new_figure(ncols=len(protocols))
         for i, protocol in enumerate(protocols):
-            lines = tuple(dict.fromkeys(k[1] for k in sorted(groups, key=lambda k: k[2])
-                                        if k[0] == protocol and k[1] != "dense"))
-            plot_search(groups, protocol, lines, axes[0][i])
+            plot_search(groups, protocol, lines_of(groups, protocol), axes[0][i])
         paths.append(figures.save(fig, outdir, "lottery_accuracy_vs_sparsity"))
     ablation = {line: accuracy([r for k, v in groups.items() if k[:2] == ("ablation", line) for r in v])
                 for line in ABLATIONS}
