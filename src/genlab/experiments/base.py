@@ -9,6 +9,7 @@ from typing import Any, Callable
 from genlab.config import ConfigError, apply_overrides, check
 
 PRESETS = ("smoke", "quick", "paper")
+MAX_SEEDS = 1000  # more is a typo, not a sweep: it would build millions of jobs before failing
 LATEST_IDS = "latest_run_ids"
 
 
@@ -35,10 +36,11 @@ class Experiment:
             raise ConfigError(f"unknown preset {preset!r} for {self.name}; choices: {', '.join(self.presets)}")
         cfg = self.presets[preset]
         if seeds is not None:
-            check(seeds > 0, f"--seeds must be positive, got {seeds}")
+            check(0 < seeds <= MAX_SEEDS, f"--seeds must be in [1, {MAX_SEEDS}], got {seeds}")
             cfg = dataclasses.replace(cfg, seeds=seeds)
         cfg = apply_overrides(cfg, sets)
-        check(getattr(cfg, "seeds", 1) > 0, f"seeds must be positive, got {getattr(cfg, 'seeds', None)}")
+        seeds = getattr(cfg, "seeds", 1)
+        check(0 < seeds <= MAX_SEEDS, f"seeds must be in [1, {MAX_SEEDS}], got {seeds}")
         if self.validate is not None:
             self.validate(cfg)
         if self.jobs is not None:  # validate everything before a store is opened
