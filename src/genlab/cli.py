@@ -121,10 +121,12 @@ def results(experiment: str, format: str = typer.Option("table", "--format", hel
 @app.command()
 def report(store: Optional[Path] = STORE_OPT, out: Optional[Path] = typer.Option(None)):
     """Write the static HTML report (figures, tables, headline numbers) from the store alone."""
+    from genlab import experiments
     from genlab.report.html import write_report
     from genlab.store import open_store
     db = open_store(store, read_only=True)
-    path = write_report(db, out or db.path.parent / "report.html")
+    exps = [experiments.get(n) for n in experiments.names()]
+    path = write_report(db, out or db.path.parent / "report.html", exps)
     console.print(f"report: {path}")
 
 
@@ -146,7 +148,7 @@ def reproduce(preset: str = typer.Option("quick"), store: Optional[Path] = STORE
         walls.append(f"{exp.name} {time.perf_counter() - start:.0f} s")
         _print_analysis(exp.analyze(db))
     console.print(f"wall time ({preset}; finished runs are skipped): {', '.join(walls)}")
-    console.print(f"report: {write_report(db, db.path.parent / 'report.html')}")
+    console.print(f"report: {write_report(db, db.path.parent / 'report.html', exps)}")
 
 
 @app.command()

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from genlab.config import ConfigError, apply_overrides, check
+from genlab.store.sqlite import LATEST_IDS
 
 PRESETS = ("smoke", "quick", "paper")
 MAX_SEEDS = 1000  # more is a typo, not a sweep: it would build millions of jobs before failing
-LATEST_IDS = "latest_run_ids"
+__all__ = ["LATEST_IDS", "MAX_SEEDS", "PRESETS", "Experiment"]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,17 +12,10 @@ import numpy as np
 
 
 def latest_runs(store, experiment: str) -> list[dict]:
-    """Finished runs of the experiment's latest execution (its config's run ids), or all runs
-    when no execution recorded them. Keeps a smoke run from mixing into a quick run's table."""
-    import json
-
-    from genlab.experiments.base import LATEST_IDS
-    runs = store.runs(experiment)
-    raw = store.artifacts(experiment).get(LATEST_IDS)
-    if raw is None:
-        return runs
-    keep = set(json.loads(raw))
-    return [r for r in runs if r["run_id"] in keep]
+    """Runs (done and diverged) of the experiment's latest execution (its config's run ids), or
+    all runs when no execution recorded them. Keeps a smoke run from mixing into a quick run's
+    table."""
+    return store.latest_runs(experiment)
 
 
 def group_runs(runs: list[dict], key: Callable[[dict], tuple]) -> dict[tuple, list[dict]]:

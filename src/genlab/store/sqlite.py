@@ -42,6 +42,7 @@ class RunRecord:
     error: str | None = None
 
 
+LATEST_IDS = "latest_run_ids"  # artifact: the run ids of an experiment's latest execution
 STATUSES = ("done", "diverged", "failed")
 RESULTS = ("done", "diverged")  # runs that are results: shown, and not retrained on resume
 
@@ -153,6 +154,16 @@ class Store:
                         "diverged_step": step, "error": error, "config": json.loads(cfg),
                         "summary": summ, "wall_s": wall, "provenance": json.loads(prov or "{}")})
         return out
+
+    def latest_runs(self, experiment: str, *, statuses=RESULTS) -> list[dict]:
+        """Runs of the experiment's latest execution (the LATEST_IDS artifact), or all its runs
+        when no execution recorded them."""
+        runs = self.runs(experiment, statuses=statuses)
+        raw = self.artifacts(experiment).get(LATEST_IDS)
+        if raw is None:
+            return runs
+        keep = set(json.loads(raw))
+        return [r for r in runs if r["run_id"] in keep]
 
     def metrics(self, run_id: str) -> dict[str, tuple[list[int], list[float]]]:
         out: dict[str, tuple[list, list]] = {}
