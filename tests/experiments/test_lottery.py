@@ -88,7 +88,7 @@ def test_rewinding_restores_stored_init_and_step_k_exactly(run):
 def test_rerun_resumes_without_training(run, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a finished level was trained again")
-    monkeypatch.setattr(levels, "train_group", refuse)
+    monkeypatch.setattr(levels, "train_records", refuse)
     lottery.run(CFG, run, progress=False)
 
 

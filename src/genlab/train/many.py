@@ -10,7 +10,7 @@ import numpy as np
 
 from genlab import rng
 from genlab.config import check
-from genlab.train.loop import State, TrainSpec, evaluate, init_state, run_chunk
+from genlab.train.loop import State, TrainSpec, evaluate, init_state, mark_finite, run_chunk
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +56,9 @@ def _init_many(make_model, hyper, source, evals, keys, spec, axes, mask, start, 
         if p is not None:  # start from given params (rewinding), keep the model's structure
             model = eqx.combine(p, eqx.partition(model, eqx.is_inexact_array)[1])
         state, static = init_state(model, h, src, key_set, spec, mask=m, snapshot_steps=snapshot_steps)
-        return state, evaluate(state.params, static, ev, spec)
+        first = evaluate(state.params, static, ev, spec)
+        first["train/batch_loss"] = first.get("train/loss", jnp.zeros(()))
+        return state, mark_finite(first, state.params)
     return eqx.filter_vmap(one, in_axes=(0, 0) + axes + (0, 0), out_axes=(_STATE_AXES, 0))(
         keys, hyper, source, evals, mask, start)
 
@@ -78,7 +80,8 @@ def train_many(make_model: Callable, members: Members, source, evals: dict, spec
     mask: optional per-member (stacked) pytree of 0/1 like the params; masked entries start at
     exactly 0 and stay 0. start: optional stacked params to start from instead of the made
     model's (rewinding). on_chunk(i) is called after each of the spec.num_evals chunks.
-    Returns (stacked final models, history {name: np.ndarray (M, num_evals + 1)}); with
+    Returns (stacked final models, history {name: np.ndarray (M, num_evals + 1)}); history
+    includes loop.FINITE (1.0 while the member's losses and parameters are finite). With
     snapshot_steps (each in [0, steps]) a third item {step: stacked params at that step}, taken
     inside the same training program.
     """
@@ -89,7 +92,6 @@ def train_many(make_model: Callable, members: Members, source, evals: dict, spec
     state, first = _init_many(make_model, hyper, source, evals, keys, spec, axes, mask, start,
                               snapshot_steps)
     static = eqx.partition(eqx.filter_vmap(make_model)(keys["init"]), eqx.is_inexact_array)[1]
-    first["train/batch_loss"] = first.get("train/loss", jnp.zeros(len(members)))
     rows = [first]
     for i in range(spec.num_evals):
         state, metrics = _chunk_many(state, static, hyper, source, evals, keys, spec, axes, mask,

@@ -51,7 +51,7 @@ def _masks(store, cfg: Config, jobs: list):
 
 def run_ablations(cfg: Config, store, advance) -> list[str]:
     jobs = ablation_jobs(cfg)
-    return run_level(store, jobs, lambda: _masks(store, cfg, jobs), on_chunk=lambda i: advance())
+    return run_level(store, jobs, lambda todo: _masks(store, cfg, todo), on_chunk=lambda i: advance())
 
 
 def adjacency(first_layer_mask: np.ndarray, sizes=ADJACENT) -> dict[int, float]:

@@ -9,8 +9,8 @@ from genlab import models
 from genlab.config import config_hash
 from genlab.data.datasets import DataSpec
 from genlab.experiments.lottery.config import NAME, Config
-from genlab.sweep import Job
-from genlab.sweep.local import train_group
+from genlab.sweep import Job, resume
+from genlab.sweep.local import train_records
 from genlab.train import TrainSpec, prune
 
 REINIT_OFFSET = 10_000  # init seed of a re-initialized ticket: trial + offset (a fresh draw)
@@ -44,16 +44,19 @@ def load(store, cfg: Config, job: Job, name: str):
 
 def run_level(store, jobs: list[Job], build, *, snapshot_steps: tuple[int, ...] = (),
               on_chunk=None) -> list[str]:
-    """Train a level's jobs as one program (trials x lines are members) unless all are stored.
+    """Train a level's jobs as one program (trials x lines are members) unless all are stored,
+    through the engine's one resume path (leases; a raising unit is stored as `failed`).
 
-    build() -> (masks, starts or None), one per job: called only when the level must train, so
-    a re-run reads nothing and trains nothing. Each record stores final params, mask, snapshots."""
+    build(jobs) -> (masks, starts or None), one per job: called only when the level must train,
+    so a re-run reads nothing and trains nothing. Each record stores final params, mask, snapshots."""
     ids = [j.run_id(NAME) for j in jobs]
-    if store.finished_ids(ids) == set(ids):
+    if not any(resume.todo(store, ids)):
         return ids
-    masks, starts = build()
-    records = train_group(NAME, jobs, on_chunk=on_chunk, mask=prune.stack(masks),
-                          start=None if starts is None else prune.stack(starts),
-                          snapshot_steps=snapshot_steps, keep_arrays=True)
-    store.write_group(NAME, records)
+
+    def train(todo: list[Job]) -> list:
+        masks, starts = build(todo)
+        return train_records(NAME, todo, on_chunk=on_chunk, mask=prune.stack(masks),
+                             start=None if starts is None else prune.stack(starts),
+                             snapshot_steps=snapshot_steps, keep_arrays=True)
+    resume.run_units(NAME, store, [list(zip(ids, jobs))], train, lambda j: (j.seed, j.to_dict()))
     return ids

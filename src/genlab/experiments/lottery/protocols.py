@@ -53,7 +53,7 @@ def run_mnist1d(cfg: Config, store, advance) -> list[str]:
     ids = []
     for level in range(len(cfg.schedule)):
         jobs = mnist1d_jobs(cfg, level)
-        ids += run_level(store, jobs, lambda jobs=jobs: _mnist1d_masks(store, cfg, jobs),
+        ids += run_level(store, jobs, lambda todo: _mnist1d_masks(store, cfg, todo),
                          on_chunk=lambda i: advance())
     return ids
 
@@ -75,29 +75,32 @@ def imp_jobs(cfg: Config, level: int) -> list:
             for line in lines for t in range(cfg.seeds)]
 
 
+def _imp_ticket(store, cfg: Config, level: int, line: str, trial: int):
+    """The ticket of `line` at `level`: global magnitude pruning of its own previous level."""
+    if level == 1:
+        parent = next(j for j in imp_jobs(cfg, 0) if j.seed == trial)
+    else:
+        parent = next(j for j in imp_jobs(cfg, level - 1) if j.seed == trial and j.tags["line"] == line)
+    return prune.prune_global(load(store, cfg, parent, "mask"),
+                              prune.magnitude_scores(load(store, cfg, parent, "final")),
+                              cfg.imp_fraction, "weights")
+
+
 def _imp_masks(store, cfg: Config, jobs: list):
     """Ticket lines prune their own previous level; the controls reuse this level's init ticket:
     its layer-wise shuffle (same per-layer sparsity) and a fresh initialization."""
-    level = jobs[0].tags["level"]
     dense = {j.seed: j for j in imp_jobs(cfg, 0)}
-    previous = {(j.tags["line"], j.seed): j for j in (imp_jobs(cfg, level - 1) if level > 1 else [])}
-    masks, starts, tickets = [], [], {}
+    masks, starts = [], []
     for job in jobs:
-        line, trial = job.tags["line"], job.seed
-        if line in ("random_prune", "random_reinit"):
-            ticket = tickets[("init", trial)]
-            mask = ticket if line == "random_reinit" else prune.shuffle_layerwise(
-                ticket, seed=1000 * level + trial, scope="weights")
-        else:
-            parent = previous.get((line, trial), dense[trial])
-            mask = prune.prune_global(load(store, cfg, parent, "mask"),
-                                      prune.magnitude_scores(load(store, cfg, parent, "final")),
-                                      cfg.imp_fraction, "weights")
-            tickets[(line, trial)] = mask
+        level, line, trial = job.tags["level"], job.tags["line"], job.seed
+        ticket_line = "init" if line.startswith("random") else line
+        mask = _imp_ticket(store, cfg, level, ticket_line, trial)
+        if line == "random_prune":
+            mask = prune.shuffle_layerwise(mask, seed=1000 * level + trial, scope="weights")
         if line == "random_reinit":
             start = prune.unstack(initial_params([job]), 1)[0]
         else:
-            start = load(store, cfg, dense[trial], "step_0" if line in ("init", "random_prune")
+            start = load(store, cfg, dense[trial], "step_0" if ticket_line == "init"
                          else f"step_{line[1:]}")
         masks.append(mask)
         starts.append(prune.rewind(start, mask))
@@ -106,10 +109,10 @@ def _imp_masks(store, cfg: Config, jobs: list):
 
 def run_imp(cfg: Config, store, advance) -> list[str]:
     dense = imp_jobs(cfg, 0)
-    ids = run_level(store, dense, lambda: ([prune.full_mask(template(cfg.width))] * len(dense), None),
+    ids = run_level(store, dense, lambda todo: ([prune.full_mask(template(cfg.width))] * len(todo), None),
                     snapshot_steps=(0,) + cfg.rewind_steps(), on_chunk=lambda i: advance())
     for level in range(1, cfg.imp_levels + 1):
         jobs = imp_jobs(cfg, level)
-        ids += run_level(store, jobs, lambda jobs=jobs: _imp_masks(store, cfg, jobs),
+        ids += run_level(store, jobs, lambda todo: _imp_masks(store, cfg, todo),
                          snapshot_steps=(0,), on_chunk=lambda i: advance())
     return ids
