@@ -40,24 +40,28 @@ def run(experiment: str, preset: str = typer.Option("quick", help="smoke | quick
         set_: Optional[list[str]] = typer.Option(None, "--set", help="override: key=value"),
         store: Optional[Path] = STORE_OPT, progress: bool = typer.Option(True),
         executor: str = typer.Option("local", help="local | ray (optional extra)"),
+        address: Optional[str] = typer.Option(None, help="Ray cluster to join (with --executor ray)"),
         dry_run: bool = typer.Option(False, "--dry-run", help="count runs and compiled programs; train nothing")):
     """Run EXPERIMENT (resumes: finished runs are skipped), then print its table and draw figures."""
     from genlab import experiments
     from genlab.store import open_store
-    from genlab.sweep.local import EXECUTORS
     exp = experiments.get(experiment)
     cfg = exp.config(preset, seeds=seeds, sets=set_)
-    if executor not in EXECUTORS:
-        raise ConfigError(f"unknown executor {executor!r}; choices: {', '.join(EXECUTORS)}")
-    if executor == "ray" and importlib.util.find_spec("ray") is None:
-        raise ConfigError("the ray executor needs Ray: pip install -e '.[ray]'")
+    _check_executor(executor, address)
     if dry_run:
         return _print_plan(exp, cfg)
     db = open_store(store)
-    exp.execute(cfg, db, progress=progress, executor=executor)
+    exp.execute(cfg, db, progress=progress, executor=executor, address=address)
     _print_analysis(exp.analyze(db))
     for path in exp.plot(db, db.path.parent / "figures"):
         console.print(f"figure: {path}")
+
+
+def _check_executor(executor: str, address: str | None) -> None:
+    from genlab.sweep.executor import ExecutorSpec
+    ExecutorSpec(executor, address)  # raises ConfigError on a bad combination
+    if executor == "ray" and importlib.util.find_spec("ray") is None:
+        raise ConfigError("the ray executor needs Ray: pip install -e '.[ray]'")
 
 
 def _print_plan(exp, cfg) -> None:
@@ -107,19 +111,22 @@ def report(store: Optional[Path] = STORE_OPT, out: Optional[Path] = typer.Option
 
 @app.command()
 def reproduce(preset: str = typer.Option("quick"), store: Optional[Path] = STORE_OPT,
-              progress: bool = typer.Option(True)):
+              progress: bool = typer.Option(True),
+              executor: str = typer.Option("local", help="local | ray (optional extra)"),
+              address: Optional[str] = typer.Option(None, help="Ray cluster to join")):
     """Run every registered experiment at PRESET, then write the report."""
     from genlab import experiments
     from genlab.report.html import write_report
     from genlab.store import open_store
     exps = [experiments.get(n) for n in experiments.names()]
     cfgs = [e.config(preset) for e in exps]  # validate all before writing anything
+    _check_executor(executor, address)
     db = open_store(store)
     walls = []
     for exp, cfg in zip(exps, cfgs):
         console.rule(f"{exp.name} ({preset})")
         start = time.perf_counter()
-        exp.execute(cfg, db, progress=progress)
+        exp.execute(cfg, db, progress=progress, executor=executor, address=address)
         walls.append(f"{exp.name} {time.perf_counter() - start:.0f} s")
         _print_analysis(exp.analyze(db))
     console.print(f"wall time ({preset}; finished runs are skipped): {', '.join(walls)}")

@@ -15,22 +15,24 @@ from genlab.data.augment import Augmented
 from genlab.data.sources import FiniteSource
 from genlab.provenance import provenance
 from genlab.store import RunRecord, Store
+from genlab.sweep.executor import EXECUTORS, current
 from genlab.sweep.jobs import Job, group_jobs
 from genlab.sweep.progress import progress_bar
 from genlab.train.many import Members, train_many
 
-EXECUTORS = ("local", "ray")
-
 
 def run_jobs(experiment: str, jobs: list[Job], store: Store, *, summarize: Callable | None = None,
-             progress: bool = True, max_members: int = 64, executor: str = "local") -> list[str]:
+             progress: bool = True, max_members: int = 64, executor: str | None = None) -> list[str]:
     """Train every job not already finished in `store`; return all run ids (in job order).
 
     summarize(job, history, eval_steps) -> dict of extra summary values (optional).
     executor: "local" (groups one after another, progress per eval chunk) or "ray" (groups as
-    remote tasks; see sweep/ray.py). Either way the driver writes each group atomically, so
-    killing a sweep loses only the groups in flight and re-running resumes.
+    remote tasks; see sweep/ray.py); None: the command's (sweep/executor.py). Either way the
+    driver writes each group atomically, so killing a sweep loses only the groups in flight
+    and re-running resumes.
     """
+    spec = current()
+    executor = executor or spec.name
     check(executor in EXECUTORS, f"unknown executor {executor!r}; choices: {', '.join(EXECUTORS)}")
     ids = [j.run_id(experiment) for j in jobs]
     done = store.finished_ids(ids)
@@ -39,7 +41,8 @@ def run_jobs(experiment: str, jobs: list[Job], store: Store, *, summarize: Calla
     if executor == "ray":
         from genlab.sweep.ray import map_groups_ray
         with progress_bar(len(groups), f"{experiment}: {len(todo)} runs on ray", progress) as advance:
-            for records in map_groups_ray(experiment, groups, summarize, train_group):
+            for records in map_groups_ray(experiment, groups, summarize, train_group,
+                                          cpus=spec.cpus_per_task, address=spec.address):
                 store.write_group(experiment, records)
                 advance()
         return ids
