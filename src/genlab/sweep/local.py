@@ -1,14 +1,13 @@
 """Local executor: run each compile group as one train_many call; write each group atomically."""
 from __future__ import annotations
 
-import functools
 import time
 from typing import Callable
 
 import jax
 import jax.numpy as jnp
 
-from genlab import models
+from genlab.compilation import compile_timer
 from genlab.config import check
 from genlab.data import datasets
 from genlab.data.augment import Augmented
@@ -16,6 +15,7 @@ from genlab.data.sources import FiniteSource
 from genlab.provenance import provenance
 from genlab.store import RunRecord, Store
 from genlab.sweep.executor import EXECUTORS, current
+from genlab.sweep.groups import RegistryModel
 from genlab.sweep.jobs import Job, group_jobs
 from genlab.sweep.progress import progress_bar
 from genlab.train.many import Members, train_many
@@ -60,9 +60,11 @@ def train_group(experiment: str, group: list[Job], summarize=None, on_chunk=None
     """One compiled program for all jobs of a group (same static config). Pure: no store access.
     make(key) -> model overrides the registry model (e.g. to start from pretrained networks)."""
     t0 = time.perf_counter()
-    _, hist, data, _ = train_models(group, make, on_chunk)
+    with compile_timer() as compiled:
+        _, hist, data, _ = train_models(group, make, on_chunk)
     wall = (time.perf_counter() - t0) / len(group)
-    steps, prov = group[0].train.eval_steps(), provenance()
+    # compile_s: the whole group's compile time (tracing + XLA, or a persistent-cache fetch)
+    steps, prov = group[0].train.eval_steps(), {**provenance(), "compile_s": compiled.seconds}
     records = []
     for m, (job, d) in enumerate(zip(group, data)):
         h = {name: v[m] for name, v in hist.items()}
@@ -84,15 +86,11 @@ def train_models(group: list[Job], make=None, on_chunk=None):
                       weight_decay=tuple(j.weight_decay for j in group),
                       init_seeds=tuple(j.seed if j.init_seed is None else j.init_seed for j in group),
                       dropout=job0.uses_dropout)
-    make = make or functools.partial(_make_model, job0.model, data[0]["x"].shape[1],
-                                     tuple(sorted(job0.model_kwargs.items())))
+    make = make or RegistryModel(job0.model, data[0]["x"].shape[1],
+                                 tuple(sorted(job0.model_kwargs.items())))
     nets, hist = train_many(make, members, source, evals, job0.train, source_axis=axis,
                             eval_axis=axis, on_chunk=on_chunk)
     return nets, hist, data, members
-
-
-def _make_model(name, in_size, kwargs, key):
-    return models.make(name, key=key, in_size=in_size, num_outputs=10, **dict(kwargs))
 
 
 def _group_data(group: list[Job]):
