@@ -62,8 +62,10 @@ class DataSpec:
 
     def shape_key(self) -> str:
         """What fixes array shapes (and the source type): members whose specs differ only
-        elsewhere share a program; a stream and a finite set never do."""
-        return canonical_json({"generator": self.generator, "n_train": self.n_train,
+        elsewhere share a program; a stream and a finite set never do. A finite set's n_train
+        is a member value (padded to the group's largest: data/padded.py); a stream's is not."""
+        n_train = self.n_train if self.stream else None
+        return canonical_json({"generator": self.generator, "n_train": n_train,
                                "augment": [self.augment_shift, self.augment_noise],
                                "sampler": self.sampler, "n_test": self.n_test, "stream": self.stream})
 

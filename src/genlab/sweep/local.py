@@ -15,7 +15,7 @@ from genlab.data.sources import FiniteSource
 from genlab.provenance import provenance
 from genlab.store import RunRecord, Store
 from genlab.sweep.executor import EXECUTORS, current
-from genlab.sweep.groups import RegistryModel
+from genlab.sweep.groups import RegistryModel, padded_group_data
 from genlab.sweep.jobs import Job, group_jobs
 from genlab.sweep.progress import progress_bar
 from genlab.train.many import Members, train_many
@@ -103,6 +103,8 @@ def _group_data(group: list[Job]):
     from genlab.data.stream import StreamSource
 
     data = [datasets.build(j.data) for j in group]
+    if len({len(d["y"]) for d in data}) > 1:  # training-set size as a member axis
+        return *padded_group_data(group, data), 0, data
     spec, cap = group[0].train, group[0].train.eval_train_max
     aug = group[0].data
 
