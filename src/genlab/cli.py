@@ -183,6 +183,20 @@ def bench_stream(json_out: bool = typer.Option(False, "--json")):
     _print_json_or_dict(run_bench(), json_out)
 
 
+@bench_app.command("n-axis")
+def bench_n_axis(json_out: bool = typer.Option(False, "--json"), steps: int = 1000):
+    """A grid over N: one padded program (N a member axis) vs one program per N."""
+    from genlab.bench.members_n import bench_n_axis as run_bench
+    _print_json_or_dict(run_bench(steps=steps), json_out)
+
+
+@bench_app.command("ray")
+def bench_ray(json_out: bool = typer.Option(False, "--json"), groups: int = 12, steps: int = 1000):
+    """Many small compile groups on a local Ray: 1 vs 2 worker CPUs."""
+    from genlab.bench.ray_workers import bench_ray as run_bench
+    _print_json_or_dict(run_bench(groups=groups, steps=steps), json_out)
+
+
 @bench_app.command("kernels")
 def bench_kernels(json_out: bool = typer.Option(False, "--json"), n: int = 5000,
                   cntk_n: Optional[int] = typer.Option(None, help="rows for the CNTK (default n)")):
