@@ -197,6 +197,14 @@ def bench_ray(json_out: bool = typer.Option(False, "--json"), groups: int = 12, 
     _print_json_or_dict(run_bench(groups=groups, steps=steps), json_out)
 
 
+@bench_app.command("profile")
+def bench_profile(json_out: bool = typer.Option(False, "--json"), members: int = 64,
+                  trace: Optional[str] = typer.Option(None, help="write a jax.profiler trace here")):
+    """Where an ensemble's train step goes: forward, backward, Adam, batch gather (ablation)."""
+    from genlab.bench.profile import bench_profile as run_bench
+    _print_json_or_dict(run_bench(members=members, trace_dir=trace), json_out)
+
+
 @bench_app.command("kernels")
 def bench_kernels(json_out: bool = typer.Option(False, "--json"), n: int = 5000,
                   cntk_n: Optional[int] = typer.Option(None, help="rows for the CNTK (default n)")):
