@@ -44,10 +44,13 @@ def test_one_program_over_n_equals_per_n_programs():
     spec = dataclasses.replace(base.train, steps=120, eval_every=40)
     jobs = [dataclasses.replace(base, data=dataclasses.replace(base.data, n_train=n), train=spec,
                                 seed=s) for n, s in ((200, 0), (450, 1), (1800, 0))]
-    assert len(group_jobs(jobs)) == 1  # one compiled program for three N
+    assert len(group_jobs(jobs)) == 1  # slices: one compiled program for three N
+    shuffled = [dataclasses.replace(j, train=dataclasses.replace(spec, batching="reshuffle"))
+                for j in jobs]
+    assert len(group_jobs(shuffled)) == 3  # reshuffle: one per N (a padded reshuffle is slower)
     together = train_group("baselines", jobs)
     for job, rec in zip(jobs, together):
-        [alone] = train_group("baselines", [job])
+        [alone] = train_group("baselines", [job])  # the per-N program
         assert rec.run_id == alone.run_id
         for name, (_, values) in alone.metrics.items():
             # float32 round-off of another member count and eval batching (measured: <= 2.1e-5
