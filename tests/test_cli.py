@@ -104,7 +104,7 @@ def test_executor_map_is_driver_written(tmp_path, monkeypatch):
     from genlab.sweep import ray as ray_exec
     from genlab.train import TrainSpec
 
-    def fake_map(experiment, groups, summarize, train_group):
+    def fake_map(experiment, groups, summarize, train_group, **options):
         for g in reversed(groups):  # out of order, as remote tasks may finish
             yield train_group(experiment, g, summarize)
 
