@@ -51,20 +51,29 @@ def test_ray_store_equals_local(tmp_path, experiment):
                                        err_msg=f"{run_id} {name}")  # a 1-thread XLA
 
 
-def test_failed_group_keeps_the_others_and_raises_its_traceback(tmp_path):
+def test_failed_group_keeps_the_others_and_reports_its_traceback(tmp_path, capsys):
     from genlab import experiments
     from genlab.sweep import run_jobs
     exp = experiments.get("baselines")
     good = [j for j in exp.jobs(exp.config("smoke")) if j.model == "linear"]
     bad = dataclasses.replace(good[0], model_kwargs={"no_such_argument": 1})
     db = open_store(tmp_path / "genlab.sqlite")
-    with pytest.raises(RemoteTasksFailed) as err:
-        run_jobs("baselines", good + [bad], db, progress=False, executor="ray")
-    message = str(err.value)
-    assert "1 of 2 remote tasks failed" in message and "no_such_argument" in message, message
-    assert "Traceback" in message or "train_group" in message, message
-    stored = {r["run_id"] for r in db.runs("baselines")}
-    assert stored == {j.run_id("baselines") for j in good}
+    run_jobs("baselines", good + [bad], db, progress=False, executor="ray")
+    stderr = capsys.readouterr().err
+    assert "runs failed on ray" in stderr and "no_such_argument" in stderr, stderr
+    assert "Traceback" in stderr or "train_records" in stderr, stderr
+    assert {r["run_id"] for r in db.runs("baselines")} == {j.run_id("baselines") for j in good}
+    [failed] = db.runs("baselines", statuses=("failed",))
+    assert failed["run_id"] == bad.run_id("baselines") and "no_such_argument" in failed["error"]
+
+
+def test_map_ray_raises_failures_after_yielding_the_rest():
+    got = {}
+    with pytest.raises(RemoteTasksFailed) as err:  # int("x") fails in its task
+        for i, out in map_ray(int, [("1",), ("x",), ("3",)]):
+            got[i] = out
+    assert got == {0: 1, 2: 3}
+    assert "1 of 3 remote tasks failed" in str(err.value) and "invalid literal" in str(err.value)
 
 
 @pytest.mark.parametrize("cpus", [1, 2])

@@ -5,6 +5,7 @@ finish, and the failures are raised together at the end, each with its remote tr
 from __future__ import annotations
 
 import os
+import sys
 from typing import Callable, Iterator, Sequence
 
 from genlab.config import ConfigError
@@ -38,33 +39,33 @@ def connect(address: str | None = None):
     return ray
 
 
-def map_ray(fn: Callable, calls: Sequence[tuple], *, cpus: int = 1,
-            address: str | None = None) -> Iterator[tuple[int, object]]:
+def map_ray(fn: Callable, calls: Sequence[tuple], *, cpus: int = 1, address: str | None = None,
+            failures: list | None = None) -> Iterator[tuple[int, object]]:
     """Run fn(*args) for each args in `calls` as Ray tasks; yield (index, result) in finishing
-    order. GENLAB_RAY_GPUS=1 asks one GPU per task where the cluster has them."""
+    order. Failed tasks: appended to `failures` as (index, error) if given, else raised together
+    at the end. GENLAB_RAY_GPUS=1 asks one GPU per task where the cluster has them."""
     ray = connect(address)
     gpus = float(os.environ.get("GENLAB_RAY_GPUS", "0"))
     remote = ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=0,
                         runtime_env={"env_vars": xla_env(cpus)})(fn)
     index = {remote.remote(*args): i for i, args in enumerate(calls)}
-    pending, failures = list(index), []
+    pending, failed = list(index), [] if failures is None else failures
     try:
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             try:
                 result = ray.get(done[0])
             except ray.exceptions.RayError as e:
-                failures.append((index[done[0]], e))
+                failed.append((index[done[0]], e))
                 continue
             yield index[done[0]], result
     finally:
         for ref in pending:  # interrupted: do not leave work running on the cluster
             ray.cancel(ref, force=True)
-    if failures:
-        first = failures[0][1]
-        raise RemoteTasksFailed(f"{len(failures)} of {len(calls)} remote tasks failed (the other "
-                                f"{len(calls) - len(failures)} finished and were kept); "
-                                f"task {failures[0][0]}:\n{first}")
+    if failed and failures is None:
+        raise RemoteTasksFailed(f"{len(failed)} of {len(calls)} remote tasks failed (the other "
+                                f"{len(calls) - len(failed)} finished and were kept); "
+                                f"task {failed[0][0]}:\n{failed[0][1]}")
 
 
 def map_groups_ray(experiment: str, groups: list, summarize: Callable | None,
@@ -74,6 +75,35 @@ def map_groups_ray(experiment: str, groups: list, summarize: Callable | None,
     calls = [(experiment, g, summarize) for g in groups]
     for _, records in map_ray(train_group, calls, cpus=cpus, address=address):
         yield records
+
+
+def run_units_ray(experiment: str, store, units: list, fn: Callable, call: Callable,
+                  describe: Callable, on_unit: Callable | None = None) -> None:
+    """The ray side of sweep/resume.py: claim every unit's unfinished runs, run fn(*call(items))
+    -> [RunRecord] per unit as a task, write each unit as it arrives. A failed task's runs are
+    written as `failed` (retried by the next sweep) and its remote traceback goes to stderr."""
+    from genlab.store import RunRecord
+    from genlab.store.leases import Heartbeat, new_owner
+    from genlab.sweep import resume
+    from genlab.sweep.executor import current
+    spec, owner, failures = current(), new_owner(), []
+    with Heartbeat(store.path, owner):
+        mine = set(store.claim([i for u in units for i, _ in u], owner,
+                               statuses=resume.result_statuses()))
+        units = [u for u in ([(i, x) for i, x in u if i in mine] for u in units) if u]
+        calls = [call([x for _, x in u]) for u in units]
+        for _, records in map_ray(fn, calls, cpus=spec.cpus_per_task, address=spec.address,
+                                  failures=failures):
+            store.write_group(experiment, records, owner=owner)
+            if on_unit is not None:
+                on_unit()
+        for k, error in failures:
+            cause = getattr(error, "cause", None) or error
+            line = f"{type(cause).__name__}: {cause}".splitlines()[0][:500]
+            store.write_group(experiment, [RunRecord(i, *describe(x), {}, {}, status="failed",
+                                                     error=line) for i, x in units[k]], owner=owner)
+            print(f"genlab: {len(units[k])} runs failed on ray (stored as failed):\n{error}",
+                  file=sys.stderr)
 
 
 def task_resources() -> dict:
