@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from genlab.cli import app
+from genlab.config import check
 from genlab.store import open_store
 from genlab.sweep.ray import RemoteTasksFailed, map_ray, task_resources
 
@@ -69,11 +70,12 @@ def test_failed_group_keeps_the_others_and_reports_its_traceback(tmp_path, capsy
 
 def test_map_ray_raises_failures_after_yielding_the_rest():
     got = {}
-    with pytest.raises(RemoteTasksFailed) as err:  # int("x") fails in its task
-        for i, out in map_ray(int, [("1",), ("x",), ("3",)]):
+    calls = [(True, "fine"), (False, "member two is broken"), (True, "fine")]
+    with pytest.raises(RemoteTasksFailed) as err:  # check(False, ...) raises in its task
+        for i, out in map_ray(check, calls):
             got[i] = out
-    assert got == {0: 1, 2: 3}
-    assert "1 of 3 remote tasks failed" in str(err.value) and "invalid literal" in str(err.value)
+    assert got == {0: None, 2: None}
+    assert "1 of 3 remote tasks failed" in str(err.value) and "member two" in str(err.value)
 
 
 @pytest.mark.parametrize("cpus", [1, 2])
