@@ -82,14 +82,16 @@ def train_models(group: list[Job], make=None, on_chunk=None):
                       init_seeds=tuple(j.seed if j.init_seed is None else j.init_seed for j in group),
                       dropout=job0.uses_dropout)
     make = make or functools.partial(_make_model, job0.model, data[0]["x"].shape[1],
-                                     tuple(sorted(job0.model_kwargs.items())))
+                                     tuple(sorted(job0.model_kwargs.items())),
+                                     num_outputs=data[0].get("num_outputs", 10))
     nets, hist = train_many(make, members, source, evals, job0.train, source_axis=axis,
                             eval_axis=axis, on_chunk=on_chunk)
     return nets, hist, data, members
 
 
-def _make_model(name, in_size, kwargs, key):
-    return models.make(name, key=key, in_size=in_size, num_outputs=10, **dict(kwargs))
+def _make_model(name, in_size, kwargs, key, *, num_outputs=10):
+    # num_outputs comes from the data (a "num_outputs" entry; MNIST-1D has none: 10 classes)
+    return models.make(name, key=key, in_size=in_size, num_outputs=num_outputs, **dict(kwargs))
 
 
 def _group_data(group: list[Job]):
