@@ -6,11 +6,11 @@ from genlab.experiments.base import Experiment
 from genlab.experiments.dmf.analysis import analyze
 from genlab.experiments.dmf.config import PRESETS, Config, validate
 from genlab.experiments.dmf.figures import plot
-from genlab.experiments.dmf.run import NAME, run
+from genlab.experiments.dmf import run as training  # the submodule stays `dmf.run`
 
-EXPERIMENT = Experiment(name=NAME, title="Deep matrix factorization vs nuclear norm",
+EXPERIMENT = Experiment(name=training.NAME, title="Deep matrix factorization vs nuclear norm",
                         paper="Arora, Cohen, Hu & Luo, Implicit Regularization in Deep Matrix "
                               "Factorization (NeurIPS 2019)",
-                        presets=PRESETS, run=run, analyze=analyze, plot=plot, validate=validate)
+                        presets=PRESETS, run=training.run, analyze=analyze, plot=plot, validate=validate)
 
 __all__ = ["EXPERIMENT", "Config", "PRESETS"]

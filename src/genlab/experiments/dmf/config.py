@@ -59,14 +59,16 @@ PRESETS = {
                     init_observed=(150,), init_depths=(3,), init_scales=(1e-1, 1e-3),
                     optimizer_depths=(3,), gd_lrs=(1.0,), adam_lrs=(1e-3,), steps=4000,
                     eval_every=500),
-    # `genlab run dmf --preset quick`: ~1-2 min on 2 loaded cores. A 50 x 50 rank-3 problem
-    # (3.4x fewer degrees of freedom than 100 x 100 rank 5), so observation counts scale by
-    # 291/975: 300, 600, 1500 stand for 1000, 2000, 5000. Expected: at 600 depth 3 recovers
-    # (test MSE ~1e-5) where depth 2 and the nuclear norm do not (~0.03); Adam stops sooner
-    # with a worse test error; smaller init gives lower effective rank.
-    "quick": Config(seeds=2, size=50, rank=3, observed=(300, 600, 1500), depths=(1, 2, 3),
+    # `genlab run dmf --preset quick`: ~1 min of CPU (measured 8.6 min wall for a larger draft
+    # at load 11 on 2 shared cores; see docs/BENCHMARKS.md). A 50 x 50 rank-3 problem (3.4x fewer
+    # degrees of freedom than 100 x 100 rank 5), so counts scale by 291/975: 600 and 1500 stand
+    # for 2000 and 5000; the low-count end (1000) is left to paper. GD vs Adam at depth 3 only.
+    # Expected: at 600 depth 3 reaches test MSE ~1e-3 where depth 2 and the nuclear norm stay
+    # ~0.1; Adam stops sooner with a worse test error; smaller init gives lower effective rank.
+    "quick": Config(seeds=2, size=50, rank=3, observed=(600, 1500), depths=(1, 2, 3),
                     reference_observed=600, init_observed=(600,), init_depths=(2, 3),
-                    init_scales=(1e-2, 1e-3, 1e-4), adam_lrs=(1e-3,), steps=20_000),
+                    init_scales=(1e-2, 1e-3, 1e-4), optimizer_depths=(3,), gd_lrs=(3.0,),
+                    adam_lrs=(1e-3,), steps=20_000),
     # `genlab run dmf --preset paper`: the full protocol, n = 100, rank 5, 3 seeds (see
     # docs/BENCHMARKS.md for its wall time).
     "paper": Config(seeds=3),
