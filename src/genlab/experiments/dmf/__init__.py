@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from genlab.experiments.base import Experiment
+from genlab.experiments.dmf import run as training  # the submodule stays `dmf.run`
 from genlab.experiments.dmf.analysis import analyze
 from genlab.experiments.dmf.config import PRESETS, Config, validate
 from genlab.experiments.dmf.figures import plot
-from genlab.experiments.dmf import run as training  # the submodule stays `dmf.run`
 
 EXPERIMENT = Experiment(name=training.NAME, title="Deep matrix factorization vs nuclear norm",
                         paper="Arora, Cohen, Hu & Luo, Implicit Regularization in Deep Matrix "
