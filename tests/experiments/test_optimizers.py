@@ -75,7 +75,8 @@ def test_optimizers_experiment_runs_and_reports(tmp_path):
     store = open_store(tmp_path / "s.sqlite")
     ids = optimizers.EXPERIMENT.run(TINY, store, progress=False)
     runs = store.runs("optimizers")
-    assert len(runs) == len(set(ids)) == 2 * 3 + 3  # 2 methods x 3 lrs at scale 1, gd at 0.5
+    grids = optimizers.LR_GRIDS
+    assert len(runs) == len(set(ids)) == 2 * len(grids["gd"]) + len(grids["adam"])  # gd twice: x0.5
     for r in runs:
         assert r["summary"]["params/distance_from_init"] > 0 and r["summary"]["params/norm"] > 0
     # a smaller init starts (and, over 100 steps, stays) at a smaller weight norm
