@@ -77,10 +77,12 @@ def test_optimizers_experiment_runs_and_reports(tmp_path):
     runs = store.runs("optimizers")
     grids = optimizers.LR_GRIDS
     assert len(runs) == len(set(ids)) == 2 * len(grids["gd"]) + len(grids["adam"])  # gd twice: x0.5
-    for r in runs:
+    finite = [r for r in runs if r["summary"].get("train/loss") is not None]  # NaN is stored as NULL
+    assert len(finite) >= len(runs) - 3  # at most the top lrs diverge
+    for r in finite:
         assert r["summary"]["params/distance_from_init"] > 0 and r["summary"]["params/norm"] > 0
     # a smaller init starts (and, over 100 steps, stays) at a smaller weight norm
-    gd = [r for r in runs if r["config"]["tags"]["method"] == "gd"]
+    gd = [r for r in finite if r["config"]["tags"]["method"] == "gd" and r["config"]["lr"] == grids["gd"][0]]
     norms = {s: np.mean([r["summary"]["params/norm"] for r in gd if r["config"]["tags"]["init_scale"] == s])
              for s in (0.5, 1.0)}
     assert norms[0.5] < norms[1.0]
