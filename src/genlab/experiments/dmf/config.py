@@ -59,8 +59,8 @@ PRESETS = {
                     init_observed=(150,), init_depths=(3,), init_scales=(1e-1, 1e-3),
                     optimizer_depths=(3,), gd_lrs=(1.0,), adam_lrs=(1e-3,), steps=4000,
                     eval_every=500),
-    # `genlab run dmf --preset quick`: ~1 min of CPU (measured 8.6 min wall for a larger draft
-    # at load 11 on 2 shared cores; see docs/BENCHMARKS.md). A 50 x 50 rank-3 problem (3.4x fewer
+    # `genlab run dmf --preset quick`: ~1 min on 2 idle cores (63 s CPU; 4.3 min wall at load 16,
+    # docs/BENCHMARKS.md). A 50 x 50 rank-3 problem (3.4x fewer
     # degrees of freedom than 100 x 100 rank 5), so counts scale by 291/975: 600 and 1500 stand
     # for 2000 and 5000; the low-count end (1000) is left to paper. GD vs Adam at depth 3 only.
     # Expected: at 600 depth 3 reaches test MSE ~1e-3 where depth 2 and the nuclear norm stay
