@@ -19,11 +19,12 @@ from genlab.data.datasets import DataSpec
 from genlab.experiments.base import Experiment
 from genlab.provenance import provenance
 from genlab.store import RunRecord
-from genlab.sweep import Job
+from genlab.sweep import Job, resume
 from genlab.sweep.jobs import group_jobs
-from genlab.sweep.local import train_models
+from genlab.sweep.local import train_networks
 from genlab.sweep.progress import progress_bar
 from genlab.train import TrainSpec
+from genlab.train.loop import FINITE
 from genlab.train.many import scale_init
 
 NAME = "optimizers"
@@ -99,18 +100,20 @@ def jobs(cfg: Config) -> list[tuple[float, Job]]:
 
 
 def run(cfg: Config, store, progress: bool = True) -> list[str]:
-    """Train every (model, method, init scale) program not yet finished; return the run ids."""
+    """Train every (model, method, init scale) program's unfinished runs through the shared
+    resume path (leases; a program that raises is stored as failed); return the run ids."""
     pairs = jobs(cfg)
     ids = [j.run_id(NAME) for _, j in pairs]
-    done = store.finished_ids(ids)
-    todo = [(s, j) for s, j in pairs if j.run_id(NAME) not in done]
-    programs = [(s, g) for s in dict.fromkeys(s for s, _ in todo)
-                for g in group_jobs([j for t, j in todo if t == s])]
-    with progress_bar(sum(g[0].train.num_evals for _, g in programs), f"{NAME}: {len(todo)} runs",
+    todo = [(s, j) for (s, j), needed in zip(pairs, resume.todo(store, ids)) if needed]
+    units = [[(j.run_id(NAME), (s, j)) for j in g] for s in dict.fromkeys(s for s, _ in todo)
+             for g in group_jobs([j for t, j in todo if t == s])]
+    with progress_bar(sum(u[0][1][1].train.num_evals for u in units), f"{NAME}: {len(todo)} runs",
                       progress) as advance:
-        for scale, group in programs:
+        def train(items):
+            scale, group = items[0][0], [j for _, j in items]
             advance(0, f"{NAME} {group[0].model} {group[0].tags['method']} init x{scale:g}")
-            store.write_group(NAME, train_program(group, scale, on_chunk=lambda i: advance()))
+            return train_program(group, scale, on_chunk=lambda i: advance())
+        resume.run_units(NAME, store, units, train, lambda item: (item[1].seed, item[1].to_dict()))
     return ids
 
 
@@ -124,20 +127,24 @@ def train_program(group: list[Job], scale: float, on_chunk=None) -> list[RunReco
     and the final weight norm (L2 over all parameters) to each run's summary."""
     t0 = time.perf_counter()
     make = functools.partial(_make, group[0].model, tuple(sorted(group[0].model_kwargs.items())), scale)
-    nets, hist, _, members = train_models(group, make, on_chunk)
+    nets, hist, _, members = train_networks(group, make, on_chunk)
     inits = eqx.filter_vmap(make)(members.keys()["init"])
     final, start = (eqx.filter(m, eqx.is_inexact_array) for m in (nets, inits))
     square = lambda tree: sum(jnp.sum(x.reshape(x.shape[0], -1) ** 2, axis=1) for x in jax.tree.leaves(tree))  # noqa: E731
     distance = np.sqrt(np.asarray(square(jax.tree.map(jnp.subtract, final, start))))
     norm = np.sqrt(np.asarray(square(final)))
     steps, wall, prov = group[0].train.eval_steps(), (time.perf_counter() - t0) / len(group), provenance()
+    finite = hist.pop(FINITE)
     records = []
     for m, job in enumerate(group):
         h = {name: v[m] for name, v in hist.items()}
         summary = {name: float(v[-1]) for name, v in h.items()}
         summary.update({"params/distance_from_init": float(distance[m]), "params/norm": float(norm[m])})
+        bad = np.flatnonzero(finite[m] < 1)
         records.append(RunRecord(job.run_id(NAME), job.seed, job.to_dict(),
-                                 {n: (steps, v.tolist()) for n, v in h.items()}, summary, wall, prov))
+                                 {n: (steps, v.tolist()) for n, v in h.items()}, summary, wall, prov,
+                                 status="diverged" if bad.size else "done",
+                                 diverged_step=int(steps[bad[0]]) if bad.size else None))
     return records
 
 

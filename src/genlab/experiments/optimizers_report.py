@@ -34,7 +34,7 @@ def steps_to_fit(store, runs) -> tuple[float, int]:
     hits = []
     for r in runs:
         steps, values = store.metrics(r["run_id"])["train/loss"]
-        below = [s for s, v in zip(steps, values) if v is not None and v <= FIT_LOSS]
+        below = [s for s, v in zip(steps, values) if v is not None and np.isfinite(v) and v <= FIT_LOSS]
         if below:
             hits.append(below[0])
     return (float(np.mean(hits)) if hits else float("nan")), len(hits)

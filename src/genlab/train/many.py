@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from genlab import rng
-from genlab.train.loop import State, TrainSpec, evaluate, init_state, run_chunk
+from genlab.train.loop import State, TrainSpec, evaluate, init_state, mark_finite, run_chunk
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,7 +69,9 @@ def _init_many(make_model, hyper, source, evals, keys, spec, axes, probe=None):
         if "init_scale" in h:
             model = scale_init(model, h["init_scale"])
         state, static = init_state(model, h, src, key_set, spec)
-        return state, evaluate(state.params, static, ev, spec, probe)
+        first = evaluate(state.params, static, ev, spec, probe)
+        first["train/batch_loss"] = first.get("train/loss", jnp.zeros(()))
+        return state, mark_finite(first, state.params)
     return eqx.filter_vmap(one, in_axes=(0, 0) + axes, out_axes=(_STATE_AXES, 0))(
         keys, hyper, source, evals)
 
@@ -93,12 +95,12 @@ def train_many(make_model: Callable, members: Members, source, evals: dict, spec
     after each of the spec.num_evals chunks (progress bars). stop_loss: freeze a member once its
     batch loss is <= stop_loss (history train/stop_step; see run_chunk). probe(model) -> {name:
     scalar}: extra measurements at every eval. members.init_scale rescales each member's init.
-    Returns (stacked final models, history {name: np.ndarray (M, num_evals + 1)}).
+    Returns (stacked final models, history {name: np.ndarray (M, num_evals + 1)}); history
+    includes loop.FINITE (1.0 while the member's losses and parameters are finite).
     """
     keys, hyper, axes = members.keys(), members.hyper(), (source_axis, eval_axis)
     state, first = _init_many(make_model, hyper, source, evals, keys, spec, axes, probe)
     static = eqx.partition(eqx.filter_vmap(make_model)(keys["init"]), eqx.is_inexact_array)[1]
-    first["train/batch_loss"] = first.get("train/loss", jnp.zeros(len(members)))
     if stop_loss is not None:
         first["train/stop_step"] = state.stop_step
     rows = [first]

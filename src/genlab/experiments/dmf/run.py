@@ -6,6 +6,7 @@ import time
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from genlab.data import arrays, matrices
 from genlab.experiments.dmf.config import Config
@@ -13,9 +14,10 @@ from genlab.experiments.dmf.nuclear import minimize_nuclear_norm, solution_summa
 from genlab.models.factorization import Factorization, spectrum_probe
 from genlab.provenance import provenance
 from genlab.store import RunRecord
+from genlab.sweep import resume
 from genlab.sweep.computed import computed_id, run_computed
 from genlab.sweep.progress import progress_bar
-from genlab.train.loop import TrainSpec
+from genlab.train.loop import FINITE, TrainSpec
 from genlab.train.many import Members, train_many
 
 NAME = "dmf"
@@ -57,22 +59,20 @@ def nuclear_configs(cfg: Config) -> list[dict]:
 
 
 def run(cfg: Config, store, progress: bool = True) -> list[str]:
-    """Train every program's unfinished members, solve the convex baselines; return all run ids."""
-    ids = []
+    """Train every program's unfinished members through the shared resume path (leases, failed
+    runs recorded), solve the convex baselines; return all run ids."""
     groups = programs(cfg)
-    total = sum(cfg.steps // cfg.eval_every for _ in groups)
-    with progress_bar(total, f"{NAME}: {len(groups)} programs", progress) as advance:
-        for (depth, observed, optimizer), configs in groups.items():
-            run_ids = [computed_id(NAME, c) for c in configs]
-            ids += run_ids
-            done = store.finished_ids(run_ids)
-            todo = [(c, i) for c, i in zip(configs, run_ids) if i not in done]
-            advance(0, f"{NAME} depth {depth}, {observed} observed, {optimizer}")
-            if todo:
-                store.write_group(NAME, train_program([c for c, _ in todo], [i for _, i in todo],
-                                                      on_chunk=lambda i: advance()))
-            else:
-                advance(cfg.steps // cfg.eval_every)
+    units = [[(computed_id(NAME, c), c) for c in configs] for configs in groups.values()]
+    ids = [i for unit in units for i, _ in unit]
+    pending = [[(i, c) for (i, c), needed in zip(unit, resume.todo(store, [i for i, _ in unit])) if needed]
+               for unit in units]
+    with progress_bar(sum(bool(u) for u in pending) * (cfg.steps // cfg.eval_every),
+                      f"{NAME}: {len(groups)} programs", progress) as advance:
+        def train(configs):
+            c0 = configs[0]
+            advance(0, f"{NAME} depth {c0['depth']}, {c0['num_observed']} observed, {c0['optimizer']}")
+            return train_program(configs, [computed_id(NAME, c) for c in configs], on_chunk=lambda i: advance())
+        resume.run_units(NAME, store, pending, train, lambda c: (c["seed"], c))
     ids += run_computed(NAME, nuclear_configs(cfg), solve_nuclear, store, progress=progress)
     return ids
 
@@ -97,14 +97,17 @@ def train_program(configs: list[dict], run_ids: list[str], on_chunk=None) -> lis
     _, hist = train_many(make, members, source, evals, spec, source_axis=0, eval_axis=0,
                          on_chunk=on_chunk, stop_loss=c0["stop_loss"], probe=spectrum_probe)
     wall, steps, prov = (time.perf_counter() - t0) / len(configs), spec.eval_steps(), provenance()
+    finite = hist.pop(FINITE)
     records = []
     for m, (c, run_id) in enumerate(zip(configs, run_ids)):
         h = {name: v[m] for name, v in hist.items()}
         summary = {name: float(v[-1]) for name, v in h.items()}
         stop = int(h["train/stop_step"][-1])
         summary.update({"train/converged": float(stop >= 0), "train/steps": stop if stop >= 0 else c["steps"]})
+        bad = np.flatnonzero(finite[m] < 1)
         records.append(RunRecord(run_id, c["seed"], c, {n: (steps, v.tolist()) for n, v in h.items()},
-                                 summary, wall, prov))
+                                 summary, wall, prov, status="diverged" if bad.size else "done",
+                                 diverged_step=int(steps[bad[0]]) if bad.size else None))
     return records
 
 
