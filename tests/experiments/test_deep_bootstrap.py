@@ -8,7 +8,7 @@ import pytest
 
 from genlab import rng
 from genlab.experiments import deep_bootstrap as db
-from genlab.experiments import deep_bootstrap_report as report
+from genlab.experiments.deep_bootstrap import report
 from genlab.store import RunRecord, Store
 from genlab.sweep.local import train_group
 

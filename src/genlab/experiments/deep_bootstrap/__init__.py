@@ -11,8 +11,8 @@ import jax.numpy as jnp
 
 from genlab.config import check
 from genlab.data.datasets import DataSpec
-from genlab.experiments import deep_bootstrap_report as report
 from genlab.experiments.base import Experiment
+from genlab.experiments.deep_bootstrap import report
 from genlab.sweep import Job, group_jobs, run_jobs
 from genlab.sweep.local import train_group, train_models
 from genlab.sweep.progress import progress_bar
