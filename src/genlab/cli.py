@@ -5,6 +5,7 @@ import importlib.util
 import io
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Optional
@@ -260,13 +261,19 @@ def main():
     """Entry point: typer handles usage errors (exit 2); ConfigError becomes one line and exit 2;
     Ctrl-C prints one line and exits 130 without unwinding through XLA's threads (which crashed
     the interpreter at exit); every finished group is already committed to the store."""
+    previous = signal.signal(signal.SIGINT, _interrupted)
     try:
         app()
     except ConfigError as e:
         typer.echo(f"error: {e}", err=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        typer.echo("interrupted: finished runs are kept in the store; re-run to resume", err=True)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(130)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupted(signum, frame):
+    """Leave at once: an open store transaction rolls back (SQLite), committed groups stay."""
+    typer.echo("\ninterrupted: finished runs are kept in the store; re-run to resume", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
