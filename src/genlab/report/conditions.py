@@ -89,7 +89,7 @@ def summary(store, experiment: str, runs: list[dict]) -> dict:
 
 def _status(cond: dict, finished: int | None, expected: list | None) -> str:
     if not cond:
-        return "complete?"  # runs exist but no execution was recorded (older store, API use)
+        return "unknown (runs stored without an execution record)"  # older store, API use
     if cond.get("status") == "complete":
         return "complete"
     if expected:
