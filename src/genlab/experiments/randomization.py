@@ -7,7 +7,7 @@ import dataclasses
 from genlab.data.datasets import DataSpec
 from genlab.experiments import fitting, tables
 from genlab.experiments.base import Experiment
-from genlab.report import figures
+from genlab.report import conditions, figures
 from genlab.sweep import Job
 from genlab.train import TrainSpec
 
@@ -117,7 +117,22 @@ def analyze(store) -> dict:
         "Label corruption p (relative time: steps to 100% train acc / same seed's true labels)":
             tables.table(["model", "p", "realized noise", *fit_cols, "relative time"], noise_rows),
         "Explicit regularizers (the paper's Table 1)": tables.table(reg_cols, reg_rows)},
-        "headline": [h for a in archs for h in _headline(a, g)], "notes": NOTES}
+        "headline": [h for a in archs for h in _headline(a, g)], "notes": NOTES,
+        "protocol": conditions.protocol(tables.latest_runs(store, NAME), PROTOCOL), "captions": CAPTIONS}
+
+
+# Zhang et al. 2017 trained on CIFAR-10 / ImageNet with SGD + momentum 0.9 (lr 0.1 or 0.01).
+PROTOCOL = (("data", "CIFAR-10 (50000 train)", "MNIST-1D (frozen)"),
+            ("training examples", 50000, "config:data.n_train"),
+            ("optimizer", "momentum", "config:train.optimizer"),
+            ("models", "Inception, AlexNet, MLP 1x512, MLP 3x512", "config:model"))
+CAPTIONS = {
+    "randomization_loss": "Training loss under each data condition (true labels, random labels, "
+                          "shuffled / random / Gaussian inputs): Zhang et al. 2017, Fig. 1a.",
+    "randomization_relative_time": "Steps to fit the training set relative to the same seed's "
+                                   "true-label run, against label corruption p (Fig. 1b).",
+    "randomization_test_error": "Test error against label corruption p (Fig. 1c).",
+}
 
 
 def _headline(a: str, g: dict) -> list[dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from genlab.experiments import tables
-from genlab.report import figures
+from genlab.report import conditions, figures
 
 NAME = "ntk"
 
@@ -55,8 +55,12 @@ def analyze(store) -> dict:
     cols = ["width", "‖f_net − f_lin‖/‖f_lin‖", "GD net acc %", "linearized acc %",
             "NTK(t) acc %", "NTK(∞) acc %", "Adam (SP) acc %", "Adam train acc %"]
     out["Finite MLPs vs their NTK (test set)"] = tables.table(cols, rows)
+    runs = tables.latest_runs(store, NAME)
+    protocol = conditions.protocol([r for r in runs if r["config"]["part"] == "kernel"], [
+        ("data", "CIFAR-10 (Arora et al. 2019)", "MNIST-1D (frozen)"),
+        ("kernel training examples", 50000, "config:n_train")])
     return {"tables": out, "headline": _headline(kern, nets), "notes": NOTES + _slope_note(nets),
-            "captions": CAPTIONS}
+            "captions": CAPTIONS, "protocol": protocol}
 
 
 def _slope_note(nets: dict) -> list[str]:
