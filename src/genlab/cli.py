@@ -16,7 +16,12 @@ from rich.table import Table
 
 from genlab.config import ConfigError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+HELP = ("genlab: small, fast reproductions of classic findings about generalization in deep "
+        "learning.\n\nStart with `genlab list`, then `genlab run NAME --preset smoke` (seconds) "
+        "or `--preset quick` (minutes). `genlab results NAME` prints the numbers next to the "
+        "published ones; `genlab report` writes an HTML report beside the store; `genlab "
+        "reproduce` runs everything.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=HELP)
 bench_app = typer.Typer(no_args_is_help=True, help="Speed benchmarks (see docs/BENCHMARKS.md).")
 data_app = typer.Typer(no_args_is_help=True, help="Datasets.")
 app.add_typer(bench_app, name="bench")
@@ -45,7 +50,7 @@ def show(experiment: str = typer.Argument(..., help="experiment name (see `genla
          preset: str = typer.Option("quick", help="smoke | quick | paper"),
          seeds: Optional[int] = typer.Option(None, help="number of seeds"),
          set_: Optional[list[str]] = typer.Option(None, "--set", help="override: key=value")):
-    """Print the full config of EXPERIMENT at PRESET (after --seeds/--set) and the keys --set accepts."""
+    """Print the full config of EXPERIMENT at PRESET and the keys --set accepts."""
     import dataclasses
 
     from genlab import experiments
@@ -70,9 +75,10 @@ def run(experiment: str = typer.Argument(..., help="experiment name (see `genlab
         progress: bool = typer.Option(True, help="progress bar (one line per group without a terminal)"),
         executor: str = typer.Option("local", help="local | ray (optional extra)"),
         dry_run: bool = typer.Option(False, "--dry-run", help="count runs and compiled programs; train nothing")):
-    """Train EXPERIMENT (resumes: finished runs are skipped), print its results, draw its figures.
+    """Train EXPERIMENT, print its results and draw its figures.
 
-    Ctrl-C stops cleanly (exit 130): finished compile groups stay in the store."""
+    Resumes: finished runs are skipped. Ctrl-C stops cleanly (exit 130); finished compile
+    groups stay in the store."""
     from genlab import experiments
     from genlab.experiments.execution import execute
     from genlab.store import open_store
@@ -114,8 +120,10 @@ def results(experiment: str = typer.Argument(..., help="experiment name (see `ge
             curves: bool = typer.Option(False, "--curves", help="with json/csv: per-step curves in long "
                                         "format (run_id, step, metric, value)"),
             store: Optional[Path] = STORE_OPT, out: Optional[Path] = typer.Option(None, help="write to this file")):
-    """Results of EXPERIMENT from the store: conditions and analysis tables (table), one record per
-    run (json / csv with flat config columns), the analysis itself (--analysis), or curves (--curves)."""
+    """Print the results of EXPERIMENT from the store.
+
+    table: conditions, protocol vs paper, headline, tables. json / csv: one record per run (csv:
+    one column per config key); --analysis: the analysis itself; --curves: per-step curves."""
     from genlab import experiments
     from genlab.experiments import tables
     from genlab.report import conditions, export
@@ -153,7 +161,7 @@ def results(experiment: str = typer.Argument(..., help="experiment name (see `ge
 def report(store: Optional[Path] = STORE_OPT,
            out: Optional[Path] = typer.Option(None, help="HTML file (default: beside the store, "
                                               "named after it: genlab.sqlite -> genlab-report.html)")):
-    """Write the static HTML report (summary of checks, conditions, tables, figures, data) from the store."""
+    """Write the HTML report (checks, conditions, tables, figures, data files) from the store."""
     from genlab.report.html import write_report
     from genlab.store import open_store
     db = open_store(store, create=False)
@@ -166,8 +174,10 @@ def reproduce(preset: str = typer.Option("quick", help="smoke | quick | paper"),
               progress: bool = typer.Option(True, help="progress bar (one line per group without a terminal)"),
               only: Optional[list[str]] = typer.Option(None, "--only", help="run only these experiments "
                                                        "(repeatable); the report still lists all")):
-    """Run every registered experiment at PRESET; the report is rewritten after each one, so an
-    interrupted reproduce still leaves a report of what finished."""
+    """Run every registered experiment at PRESET and write the report.
+
+    The report is rewritten after each experiment, so an interrupted reproduce still leaves a
+    report of what finished."""
     from genlab import experiments
     from genlab.experiments.execution import execute
     from genlab.report.html import write_report

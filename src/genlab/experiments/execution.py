@@ -7,6 +7,7 @@ import dataclasses
 import sys
 import time
 
+from genlab.experiments import tables
 from genlab.report import conditions
 
 
@@ -49,9 +50,14 @@ def execute(exp, cfg, store, *, preset: str, overrides: list[str] | None = None,
             f"{len(ids) - skipped} to train")
     conditions.record(store, exp.name, preset=preset, overrides=list(overrides or []),
                       config=_config_dict(cfg), status="running", expected_ids=ids)
+    stored_before = len(store.runs(exp.name))
     start = time.perf_counter()
     with compile_timer() as compiled:
         exp.execute(cfg, store, progress=progress, executor=executor)
+    if not ids:  # a custom run: count after the fact from the ids it recorded
+        total = len(tables.latest_runs(store, exp.name))
+        new = len(store.runs(exp.name)) - stored_before
+        log(f"{exp.name}: {total} runs; {max(total - new, 0)} were already in the store (skipped)")
     times = {"wall_s": time.perf_counter() - start, "compile_s": compiled["seconds"]}
     if ids and skipped == len(ids) and before.get("wall_s") is not None:
         times = {k: before.get(k) for k in times}  # nothing trained: keep the training run's times
