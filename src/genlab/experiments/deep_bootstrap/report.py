@@ -235,7 +235,8 @@ def _plot_curves(main, ns, models, colors, outdir):
         for m in models:
             if (m, n) in main:
                 _curve_panel(ax, main[(m, n)], m, colors[m])
-        ax.set(title=f"N = {n} (solid Real, dashed Ideal)", xlabel="SGD steps", ylabel="test soft error")
+        ax.set(title=f"N = {n} (solid Real, dashed Ideal, dotted T_conv)", xlabel="SGD steps",
+               ylabel="test soft error")
         ax.legend(fontsize=7)
     return figures.save(fig, outdir, "deep_bootstrap_curves")
 
