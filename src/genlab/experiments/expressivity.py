@@ -11,7 +11,7 @@ from genlab.config import check
 from genlab.data.datasets import DataSpec, build
 from genlab.experiments import tables
 from genlab.experiments.base import Experiment
-from genlab.report import figures
+from genlab.report import conditions, figures
 from genlab.sweep import run_computed
 
 NAME = "expressivity"
@@ -137,6 +137,8 @@ def analyze(store) -> dict:
             "min gap", "max |w|", "test acc % (rounded)", "test acc % (one-hot)"]
     return {"tables": {"Theorem 1 construction on MNIST-1D (errors: worst seed; gaps, |w|: mean)":
                        tables.table(cols, rows)}, "headline": _headline(groups), "notes": NOTES,
+            "protocol": conditions.protocol([r for rs in groups.values() for r in rs], [
+                ("data", "any n points in d dimensions (a theorem)", "MNIST-1D (frozen)")]),
             "captions": {"expressivity_fit": "The Theorem 1 network (2n + d weights; Zhang et al. "
                          "2017, Theorem 1) fitted to random labels, along its projection ⟨a, x⟩ over a "
                          "window of 13 sorted training points, for a well- (0.01) and a badly-"

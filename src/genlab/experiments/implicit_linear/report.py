@@ -3,7 +3,7 @@ distances and the kernel interpolation fits."""
 from __future__ import annotations
 
 from genlab.experiments import tables
-from genlab.report import figures
+from genlab.report import conditions, figures
 
 NAME = "implicit_linear"
 
@@ -56,6 +56,10 @@ def analyze(store) -> dict:
         "Exact kernel interpolation (centered one-hot targets)":
             tables.table(KERNEL_COLS, ker_rows)},
         "headline": _headline(sgd_g, ker_g), "notes": NOTES,
+        "protocol": conditions.protocol(
+            [r for r in tables.latest_runs(store, NAME) if r["config"]["part"] == "kernel"],
+            [("data", "MNIST, CIFAR-10 (Zhang et al. 2017, §5)", "MNIST-1D (frozen)"),
+             ("kernel training examples", 60000, "config:n_train")]),
         "captions": {"implicit_linear": "Left: distance of SGD from w = 0 to the minimum-norm "
                      "interpolant X⁺y over training (Zhang et al. 2017, §5: SGD stays in the "
                      "row span). Right: test error of exact kernel interpolation with true and "
