@@ -57,7 +57,8 @@ PRESETS = {
     # (lr 0.1, cosine) for T = 10000 steps: T = 2000 left every Real World short of 1% train error
     # with plain SGD; a 1-seed pilot at T = 10000 converged everywhere (T_conv 1500-5000 steps;
     # docs/BENCHMARKS.md). Cases on the CNN at N = 1000. Expect small gaps at N = 4000 (pilot:
-    # 3-4.5%), larger at N = 1000 (10-15%). ~8 min on 2 busy shared cores.
+    # 3-4.5%), larger at N = 1000 (10-15%). 43 min measured on 2 cores under heavy load (10 min
+    # user + 11 min compile); ~10-15 min on idle cores (estimated).
     "quick": Config(models=("mlp", "cnn"), n_trains=(1000, 4000), steps=10000, eval_every=500,
                     n_test=5000, eval_train_max=2000, case_model="cnn", case_n_train=1000,
                     pretrain_steps=500),
