@@ -103,11 +103,13 @@ def plot(store, outdir):
         series.errorbars(axes[0][0], s, "test/acc", label=pool)
         gain = [pooling_gain(cs, n, pool) * 100 for n in s.x]
         axes[0][1].plot(s.x, gain, marker=".", label=pool)
-    colors = {line.get_label(): line.get_color() for line in axes[0][0].get_lines()}
-    for n, accs in PUBLISHED.items():  # each published point in its variant's color
-        for pool, acc in accs.items():
-            axes[0][0].scatter([n], [acc], marker="x", s=28, color=colors.get(pool, "0.3"),
-                               label="published (1 seed)" if (n, pool) == (1000, "none") else None)
+    colors = {c.get_label(): c.lines[0].get_color() for c in axes[0][0].containers}
+    first = True
+    for n, accs in PUBLISHED.items():  # each published point in its variant's color (run ones only)
+        for pool in (p for p in accs if p in colors):
+            axes[0][0].scatter([n], [accs[pool]], marker="x", s=28, color=colors[pool],
+                               label="published (1 seed)" if first else None)
+            first = False
     axes[0][0].set(xlabel="training examples", ylabel="test accuracy (%)",
                    title="MNIST-1D, CNN with pooling variants")
     axes[0][1].axhline(0, color="k", lw=0.8)
