@@ -62,3 +62,10 @@ def test_report_marks_interrupted_and_absent_experiments(tmp_path):
     page = write_report(store).read_text()
     assert "incomplete" not in page.split("id='baselines'")[1].split("<h2")[0]
     assert "wall 12 s, compile 3 s" in page
+
+
+def test_report_marks_an_experiment_interrupted_before_its_first_run(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    conditions.record(store, "pooling", preset="quick", status="running", expected_ids=["a", "b"])
+    page = write_report(store).read_text()
+    assert "Started (preset quick) but interrupted before any run finished." in page

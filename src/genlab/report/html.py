@@ -47,8 +47,11 @@ class _Section:
     def __init__(self, store, exp, present: bool, root: Path, figures: Path, data: Path):
         self.exp, self.root, self.checks = exp, root, []
         if not present:
-            self.status, self.preset = "not run", "–"
-            self.html = _h2(exp) + "<p class='warn'>Not run: the store holds no runs of this experiment.</p>"
+            started = conditions.read(store, exp.name)
+            self.status, self.preset = "not run", (started or {}).get("preset", "–")
+            why = ("Started (preset {}) but interrupted before any run finished.".format(self.preset)
+                   if started else "Not run: the store holds no runs of this experiment.")
+            self.html = f"{_h2(exp)}<p class='warn'>{_e(why)}</p>"
             return
         runs = tables.latest_runs(store, exp.name)
         cond = conditions.summary(store, exp.name, runs)
