@@ -13,6 +13,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from genlab.config import ConfigError
 
@@ -21,7 +22,23 @@ HELP = ("genlab: small, fast reproductions of classic findings about generalizat
         "or `--preset quick` (minutes). `genlab results NAME` prints the numbers next to the "
         "published ones; `genlab report` writes an HTML report beside the store; `genlab "
         "reproduce` runs everything.")
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=HELP)
+
+class _OneLineErrors(TyperGroup):
+    """Bad input of any kind (ConfigError, or a usage error such as a wrong type) prints one
+    line on stderr and exits 2: the same in-process (typer.testing.CliRunner) and from a shell."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (ConfigError, typer.exceptions.TyperException) as e:
+            if not isinstance(e, ConfigError) and not hasattr(e, "format_message"):
+                raise  # not a usage error (typer's own internals)
+            message = e.format_message() if not isinstance(e, ConfigError) else str(e)
+            typer.echo(f"error: {' '.join(message.split())}", err=True)
+            ctx.exit(2)
+
+
+app = typer.Typer(cls=_OneLineErrors, add_completion=False, no_args_is_help=True, help=HELP)
 bench_app = typer.Typer(no_args_is_help=True, help="Speed benchmarks (see docs/BENCHMARKS.md).")
 data_app = typer.Typer(no_args_is_help=True, help="Datasets.")
 app.add_typer(bench_app, name="bench")
@@ -74,11 +91,13 @@ def run(experiment: str = typer.Argument(..., help="experiment name (see `genlab
         store: Optional[Path] = STORE_OPT,
         progress: bool = typer.Option(True, help="progress bar (one line per group without a terminal)"),
         executor: str = typer.Option("local", help="local | ray (optional extra)"),
-        dry_run: bool = typer.Option(False, "--dry-run", help="count runs and compiled programs; train nothing")):
+        dry_run: bool = typer.Option(False, "--dry-run", help="count runs and compiled programs; train nothing"),
+        retry_diverged: bool = typer.Option(False, "--retry-diverged",
+                                            help="also retrain runs stored as diverged")):
     """Train EXPERIMENT, print its results and draw its figures.
 
-    Resumes: finished runs are skipped. Ctrl-C stops cleanly (exit 130); finished compile
-    groups stay in the store."""
+    Resumes: finished runs are skipped (diverged ones too, unless --retry-diverged). Ctrl-C stops
+    cleanly (exit 130); finished compile groups stay in the store."""
     from genlab import experiments
     from genlab.experiments.execution import execute
     from genlab.store import open_store
@@ -92,7 +111,9 @@ def run(experiment: str = typer.Argument(..., help="experiment name (see `genlab
     if dry_run:
         return _print_plan(exp, cfg)
     db = open_store(store)
-    execute(exp, cfg, db, preset=preset, overrides=set_, progress=progress, executor=executor)
+    from genlab.sweep.resume import retrying_diverged
+    with retrying_diverged(retry_diverged):
+        execute(exp, cfg, db, preset=preset, overrides=set_, progress=progress, executor=executor)
     _print_results(exp, db)
     from genlab.report.export import outputs
     for path in exp.plot(db, outputs(db.path)["figures"]):
@@ -125,30 +146,32 @@ def results(experiment: str = typer.Argument(..., help="experiment name (see `ge
     table: conditions, protocol vs paper, headline, tables. json / csv: one record per run (csv:
     one column per config key); --analysis: the analysis itself; --curves: per-step curves."""
     from genlab import experiments
-    from genlab.experiments import tables
     from genlab.report import conditions, export
     from genlab.store import open_store
+    from genlab.store.sqlite import STATUSES
     if format not in ("table", "json", "csv"):
         raise ConfigError(f"unknown format {format!r}; choices: table, json, csv")
     if analysis and format != "json":
         raise ConfigError("--analysis needs --format json")
     exp = experiments.get(experiment)
-    db = open_store(store, create=False)
+    db = open_store(store, read_only=True)
     if exp.name not in db.experiments():
         raise ConfigError(f"the store {db.path} holds no runs of {exp.name}; run: genlab run {exp.name}")
-    runs = tables.latest_runs(db, exp.name)
+    runs = db.latest_runs(exp.name)
     if format == "table":
         return _print_results(exp, db)
     if analysis:
         text = export.dumps({"experiment": exp.name, "title": exp.title, "paper": exp.paper,
                              "conditions": conditions.summary(db, exp.name, runs), **exp.analyze(db)})
     elif format == "json":
-        keys = ("experiment", "run_id", "seed", "config", "summary")
-        records = list(export.curve_rows(db, runs)) if curves else [{k: r[k] for k in keys} for r in runs]
-        text = export.dumps(records)
+        keys = ("experiment", "run_id", "seed", "status", "diverged_step", "error", "config", "summary")
+        records = [{k: r[k] for k in keys} for r in db.runs(exp.name, statuses=STATUSES)]
+        # run records keep NaN / Infinity as themselves (a diverged run's values); curves: strict JSON
+        text = export.dumps(list(export.curve_rows(db, runs))) if curves else json.dumps(records, indent=1)
     else:
         buffer = io.StringIO()
-        export.write_csv(buffer, export.curve_rows(db, runs) if curves else export.run_rows(runs))
+        export.write_csv(buffer, export.curve_rows(db, runs) if curves
+                         else export.run_rows(db.runs(exp.name, statuses=STATUSES)))
         text = buffer.getvalue()
     if out is None:
         typer.echo(text, nl=not text.endswith("\n"))
@@ -162,10 +185,12 @@ def report(store: Optional[Path] = STORE_OPT,
            out: Optional[Path] = typer.Option(None, help="HTML file (default: beside the store, "
                                               "named after it: genlab.sqlite -> genlab-report.html)")):
     """Write the HTML report (checks, conditions, tables, figures, data files) from the store."""
+    from genlab import experiments
     from genlab.report.html import write_report
     from genlab.store import open_store
-    db = open_store(store, create=False)
-    console.print(f"report: {write_report(db, out)}")
+    db = open_store(store, read_only=True)
+    exps = [experiments.get(n) for n in experiments.names()]
+    console.print(f"report: {write_report(db, out, exps)}")
 
 
 @app.command()
@@ -182,6 +207,7 @@ def reproduce(preset: str = typer.Option("quick", help="smoke | quick | paper"),
     from genlab.experiments.execution import execute
     from genlab.report.html import write_report
     from genlab.store import open_store
+    every = [experiments.get(n) for n in experiments.names()]  # the report lists them all
     exps = [experiments.get(n) for n in (only or experiments.names())]
     cfgs = [e.config(preset) for e in exps]  # validate all before writing anything
     db = open_store(store)
@@ -191,15 +217,23 @@ def reproduce(preset: str = typer.Option("quick", help="smoke | quick | paper"),
         times = execute(exp, cfg, db, preset=preset, progress=progress)
         walls.append(f"{exp.name} {times['wall_s'] or 0:.0f} s")
         _print_results(exp, db)
-        console.print(f"report: {write_report(db)}")
+        console.print(f"report: {write_report(db, None, every)}")
     console.print(f"wall time ({preset}; finished runs are skipped): {', '.join(walls)}")
 
 
+@app.command()
+def migrate(store: Optional[Path] = STORE_OPT):
+    """Migrate a store written by an older genlab to the current run-record schema (ids, status)."""
+    from genlab.store import DEFAULT_PATH
+    from genlab.store.migrate import migrate as migrate_store
+    counts = migrate_store(store or DEFAULT_PATH)
+    console.print(f"migrated {store or DEFAULT_PATH}: {counts}")
+
+
 def _print_results(exp, db) -> None:
-    from genlab.experiments import tables
     from genlab.report import conditions
     from genlab.report.console import print_analysis
-    summary = conditions.summary(db, exp.name, tables.latest_runs(db, exp.name))
+    summary = conditions.summary(db, exp.name, db.latest_runs(exp.name))
     print_analysis(console, exp.analyze(db), summary)
 
 
@@ -275,7 +309,7 @@ def main():
     try:
         app()
     except ConfigError as e:
-        typer.echo(f"error: {e}", err=True)
+        typer.echo(f"error: {' '.join(str(e).split())}", err=True)
         sys.exit(2)
     finally:
         signal.signal(signal.SIGINT, previous)

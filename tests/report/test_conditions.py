@@ -3,9 +3,13 @@ import csv
 import io
 import json
 
+from genlab import experiments
 from genlab.report import conditions, export
 from genlab.report.html import write_report
 from genlab.store import RunRecord, Store
+
+
+EXPERIMENTS = [experiments.get(n) for n in experiments.names()]
 
 
 def _run(i, steps=300, optimizer="adam", lr=0.01):
@@ -53,13 +57,13 @@ def test_report_marks_interrupted_and_absent_experiments(tmp_path):
     store.write_group("baselines", [_run(0)])
     conditions.record(store, "baselines", preset="quick", status="running",
                       expected_ids=["id0", "id1", "id2"], config={"steps": 6000})
-    page = write_report(store).read_text()
+    page = write_report(store, None, EXPERIMENTS).read_text()
     assert "incomplete: 1 of 3 runs finished" in page
     assert "preset quick" in page
     assert "Not run: the store holds no runs" in page  # every other registered experiment
     assert "s-data/baselines_curves.csv" in page  # download links
     conditions.record(store, "baselines", status="complete", wall_s=12.0, compile_s=3.0)
-    page = write_report(store).read_text()
+    page = write_report(store, None, EXPERIMENTS).read_text()
     assert "incomplete" not in page.split("id='baselines'")[1].split("<h2")[0]
     assert "wall 12 s, compile 3 s" in page
 
@@ -67,5 +71,5 @@ def test_report_marks_interrupted_and_absent_experiments(tmp_path):
 def test_report_marks_an_experiment_interrupted_before_its_first_run(tmp_path):
     store = Store(tmp_path / "s.sqlite")
     conditions.record(store, "pooling", preset="quick", status="running", expected_ids=["a", "b"])
-    page = write_report(store).read_text()
+    page = write_report(store, None, EXPERIMENTS).read_text()
     assert "Started (preset quick) but interrupted before any run finished." in page

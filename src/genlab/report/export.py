@@ -24,6 +24,7 @@ def run_rows(runs: list[dict]) -> list[dict]:
     rows = []
     for r in runs:
         row = {"experiment": r.get("experiment"), "run_id": r["run_id"], "seed": r.get("seed"),
+               "status": r.get("status"), "diverged_step": r.get("diverged_step"),
                "wall_s": r.get("wall_s")}
         for key, value in conditions.flatten(r.get("config", {})).items():
             row[f"config.{key}"] = ";".join(map(str, value)) if isinstance(value, (list, tuple)) else value

@@ -1,5 +1,7 @@
 """One static HTML page from the store alone: a summary of every check, then per experiment its
-conditions, protocol vs paper, headline (published | expected | genlab), tables, captioned figures."""
+conditions, the provenance of its own runs, protocol vs paper, headline (published | expected |
+genlab), tables, captioned figures, data files. The caller passes the experiments, so report
+never imports experiments (experiments import report.figures)."""
 from __future__ import annotations
 
 import datetime
@@ -7,9 +9,7 @@ import html
 import os
 from pathlib import Path
 
-from genlab import experiments
-from genlab.experiments import tables
-from genlab.provenance import provenance
+from genlab import provenance as prov_lib
 from genlab.report import conditions, export
 from genlab.report.console import HEADLINE_COLUMNS, conditions_line, headline_cells
 
@@ -22,19 +22,21 @@ h2{border-bottom:2px solid #ddd;padding-bottom:.2em}.paper{color:#666;font-style
 details{margin:.5em 0}"""
 
 
-def write_report(store, out: Path | None = None, figures: Path | None = None) -> Path:
-    """Write the report (default: beside the store, named after it) and its figures and data."""
+def write_report(store, out: Path | None, experiments: list, figures: Path | None = None) -> Path:
+    """Write the report of `experiments` (the Experiment objects, in order; those without runs
+    are listed as not run) with its figures and data files; `out` None: beside the store, named
+    after it (genlab.sqlite -> genlab-report.html, genlab-figures/, genlab-data/)."""
     paths = export.outputs(store.path)
     out = Path(out) if out is not None else paths["report"]
     figures = Path(figures) if figures is not None else paths["figures"]
     present = set(store.experiments())
-    sections = [_Section(store, experiments.get(n), n in present, out.parent, figures,
-                         paths["data"]) for n in experiments.names()]
-    prov, when = provenance(), datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    sections = [_Section(store, exp, exp.name in present, out.parent, figures, paths["data"])
+                for exp in experiments]
+    when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>genlab report</title>"
             f"<style>{STYLE}</style></head><body><h1>genlab report</h1>"
-            f"<p>Store <code>{_e(store.path)}</code>, written {when}; genlab {prov['genlab']} "
-            f"(git {prov['git']}), jax {prov['jax']}, {prov['device']}.</p>"
+            f"<p>Store <code>{_e(store.path)}</code>, page drawn {when}. Each section states the "
+            f"provenance of its own runs.</p>"
             f"{_summary(sections)}{''.join(s.html for s in sections)}</body></html>")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page)
@@ -53,10 +55,10 @@ class _Section:
                    if started else "Not run: the store holds no runs of this experiment.")
             self.html = f"{_h2(exp)}<p class='warn'>{_e(why)}</p>"
             return
-        runs = tables.latest_runs(store, exp.name)
+        runs = store.latest_runs(exp.name)
         cond = conditions.summary(store, exp.name, runs)
         self.status, self.preset = cond["status"], cond["preset"]
-        parts = [_h2(exp), _conditions(cond, runs)]
+        parts = [_h2(exp), _conditions(cond, runs), _provenance(runs)]
         try:
             analysis = exp.analyze(store)
         except Exception as e:  # a partial store may lack what the analysis needs: say so
@@ -93,6 +95,21 @@ class _Section:
         links = ", ".join(f"<a href='{_e(os.path.relpath(p, self.root))}'>{_e(label)}</a>"
                           for label, p in files.items())
         return f"<p>Download: {links}.</p>"
+
+
+def _provenance(runs: list[dict]) -> str:
+    """Where this section's runs came from; when they mix several provenances, say so and list
+    each with its number of runs."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in runs:
+        groups.setdefault(prov_lib.key(r.get("provenance") or {}), []).append(r)
+    if len(groups) <= 1:
+        line = prov_lib.describe(runs[0].get("provenance") or {}) if runs else "no runs"
+        return f"<p class='prov'>Runs produced by {html.escape(line)}.</p>"
+    items = "".join(f"<li>{len(rs)} runs: {html.escape(prov_lib.describe(rs[0].get('provenance') or {}))}</li>"
+                    for rs in groups.values())
+    return (f"<p class='prov miss'>These tables mix runs from {len(groups)} different provenances "
+            f"(code, libraries or device):</p><ul>{items}</ul>")
 
 
 def _h2(exp) -> str:
