@@ -8,7 +8,6 @@ from genlab.report import conditions, export
 from genlab.report.html import write_report
 from genlab.store import RunRecord, Store
 
-
 EXPERIMENTS = [experiments.get(n) for n in experiments.names()]
 
 

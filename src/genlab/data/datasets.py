@@ -29,7 +29,8 @@ class DataSpec:
     sampler="jax": n_train (default 4000) and n_test (default 10,000) fresh samples drawn by
     genlab.data.mnist1d_jax from key streams "train" / "test" under `seed`, standardized with the
     frozen constants; `generator` overrides the sampler's MNIST1DArgs. Here label_noise is a
-    property of the distribution (Deep Bootstrap): train, test and stream labels alike; condition
+    property of the distribution (Deep Bootstrap: a noisy label is always a wrong class, so a
+    fraction p changes rather than 0.9 p): train, test and stream labels alike; condition
     must be "true" and positions "none". stream=True (sampler "jax" only) is the Ideal World:
     every training batch is fresh; the n_train samples then serve only as a fixed held-out "train"
     eval set the network never trains on."""
@@ -68,10 +69,12 @@ class DataSpec:
         d = dataclasses.asdict(self)
         return {k: v for k, v in d.items() if k not in _LATE_DEFAULTS or v != _LATE_DEFAULTS[k]}
 
-    def shape_key(self) -> str:
+    def shape_key(self, pad_n: bool = False) -> str:
         """What fixes array shapes (and the source type): members whose specs differ only
-        elsewhere share a program; a stream and a finite set never do."""
-        return canonical_json({"generator": self.generator, "n_train": self.n_train,
+        elsewhere share a program; a stream and a finite set never do. pad_n: a finite set's
+        n_train is a member value (padded to the group's largest: data/padded.py)."""
+        n_train = None if pad_n and not self.stream else self.n_train
+        return canonical_json({"generator": self.generator, "n_train": n_train,
                                "augment": [self.augment_shift, self.augment_noise],
                                "sampler": self.sampler, "n_test": self.n_test, "stream": self.stream})
 

@@ -2,31 +2,13 @@
 status, wall and compile time) so the report can say under which conditions each number arose."""
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import sys
 import time
 
+from genlab.compilation import compile_timer
 from genlab.experiments import tables
 from genlab.report import conditions
-
-
-@contextlib.contextmanager
-def compile_timer():
-    """Yields a dict whose 'seconds' is the JAX tracing + lowering + XLA compile time spent inside
-    the block (from jax.monitoring's duration events)."""
-    import jax.monitoring as monitoring
-    total = {"seconds": 0.0}
-
-    def listen(event, duration, **_):
-        if event.startswith("/jax/core/compile/"):
-            total["seconds"] += duration
-
-    monitoring.register_event_duration_secs_listener(listen)
-    try:
-        yield total
-    finally:
-        monitoring.unregister_event_duration_listener(listen)
 
 
 def expected_ids(exp, cfg) -> list[str] | None:
@@ -37,7 +19,8 @@ def expected_ids(exp, cfg) -> list[str] | None:
 
 
 def execute(exp, cfg, store, *, preset: str, overrides: list[str] | None = None,
-            progress: bool = True, executor: str = "local", log=None) -> dict:
+            progress: bool = True, executor: str = "local", address: str | None = None,
+            log=None) -> dict:
     """exp.execute with its conditions recorded before (status 'running') and after ('complete');
     an interrupted execution therefore shows as incomplete in the report."""
     log = log or (lambda text: print(text, file=sys.stderr, flush=True))
@@ -53,12 +36,12 @@ def execute(exp, cfg, store, *, preset: str, overrides: list[str] | None = None,
     stored_before = len(store.runs(exp.name))
     start = time.perf_counter()
     with compile_timer() as compiled:
-        exp.execute(cfg, store, progress=progress, executor=executor)
+        exp.execute(cfg, store, progress=progress, executor=executor, address=address)
     if not ids:  # a custom run: count after the fact from the ids it recorded
         total = len(tables.latest_runs(store, exp.name))
         new = len(store.runs(exp.name)) - stored_before
         log(f"{exp.name}: {total} runs; {max(total - new, 0)} were already in the store (skipped)")
-    times = {"wall_s": time.perf_counter() - start, "compile_s": compiled["seconds"]}
+    times = {"wall_s": time.perf_counter() - start, "compile_s": compiled.seconds}
     if ids and skipped == len(ids) and before.get("wall_s") is not None:
         times = {k: before.get(k) for k in times}  # nothing trained: keep the training run's times
     conditions.record(store, exp.name, status="complete", **times)
