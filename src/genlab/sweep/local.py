@@ -133,7 +133,8 @@ def train_networks(group: list[Job], make=None, on_chunk=None, *, mask=None, sta
     source, evals, axis, data = _group_data(group)
     members = _members(group)
     make = make or RegistryModel(job0.model, data[0]["x"].shape[1],
-                                 tuple(sorted(job0.model_kwargs.items())))
+                                 tuple(sorted(job0.model_kwargs.items())),
+                                 num_outputs=data[0].get("num_outputs", 10))  # from the data
     out = train_many(make, members, source, evals, job0.train, source_axis=axis, eval_axis=axis,
                      on_chunk=on_chunk, mask=mask, start=start, snapshot_steps=snapshot_steps)
     return (out[0], out[1], data, members) + tuple(out[2:])

@@ -71,6 +71,7 @@ class State(eqx.Module):
     opt_state: Any
     data_state: Any
     step: jax.Array
+    stop_step: Any = None  # step at which the stop rule froze training; -1 while it has not
     snapshots: Any = None  # tuple of params at the requested snapshot steps (rewinding), or None
 
 
@@ -91,9 +92,10 @@ def batch_loss(params, static, x, y, loss_name, key):
     return jnp.mean(jax.vmap(lambda o, t: per_example_loss(loss_name, o, t))(out, y))
 
 
-def evaluate(params, static, evals: dict, spec: TrainSpec) -> dict:
+def evaluate(params, static, evals: dict, spec: TrainSpec, probe=None) -> dict:
     """Mean metrics over each eval set {split: (x, y)} or {split: (x, y, weight)} (a weighted
-    mean: padded rows get weight 0); chunked by eval_batch to bound memory."""
+    mean: padded rows get weight 0); chunked by eval_batch to bound memory.
+    probe(model) -> {name: scalar} adds whole-model measurements (e.g. singular values)."""
     model = eqx.combine(params, static)
 
     def one(xy):
@@ -108,6 +110,8 @@ def evaluate(params, static, evals: dict, spec: TrainSpec) -> dict:
                            for k, v in m.items()})
         else:
             result.update({f"{split}/{k}": jnp.mean(v) for k, v in m.items()})
+    if probe is not None:
+        result.update(probe(model))
     return result
 
 
@@ -119,17 +123,22 @@ def init_state(model, hyper: dict, source, keys: dict, spec: TrainSpec, *, mask=
     opt = spec.optimizer_fn()(lr=hyper["lr"], weight_decay=hyper["weight_decay"])
     snapshots = tuple(params for _ in snapshot_steps) if snapshot_steps else None
     state = State(params, opt.init(params), source.init(keys["data"]), jnp.zeros((), jnp.int32),
-                  snapshots)
+                  jnp.full((), -1, jnp.int32), snapshots)
     return state, static
 
 
 def run_chunk(state: State, static, hyper, source, evals, keys, spec: TrainSpec, mask=None, *,
-              snapshot_steps: tuple[int, ...] = ()):
+              stop_loss=None, probe=None, snapshot_steps: tuple[int, ...] = ()):
     """eval_every optimizer steps, then one evaluation. Returns (state, metrics at the new step).
 
     mask zeroes the updates of pruned entries (with init_state's masking they stay exactly 0,
     Adam and weight decay included); state.snapshots[i] takes the params reached at step
-    snapshot_steps[i] (a select per step: any step, no extra program)."""
+    snapshot_steps[i] (a select per step: any step, no extra program).
+
+    stop_loss: once a step's batch loss (before its update) is <= stop_loss, that step and every
+    later one leave params and optimizer state unchanged; state.stop_step records that step
+    (reported as train/stop_step, -1 = not reached). Full batch: the step the train loss got there.
+    """
     opt = spec.optimizer_fn()(lr=hyper["lr"], weight_decay=hyper["weight_decay"])
     dropout = keys.get("dropout")
 
@@ -140,15 +149,23 @@ def run_chunk(state: State, static, hyper, source, evals, keys, spec: TrainSpec,
         updates, opt_state = opt.update(grads, st.opt_state, st.params)
         updates = apply_mask(updates, mask)  # lottery tickets: pruned weights get no update
         params = eqx.apply_updates(st.params, updates)
+        stop_step = st.stop_step
+        if stop_loss is not None:
+            stop_step = jnp.where((stop_step < 0) & (loss <= stop_loss), st.step, stop_step)
+            frozen = stop_step >= 0
+            params, opt_state = jax.tree.map(lambda old, new: jnp.where(frozen, old, new),
+                                             (st.params, st.opt_state), (params, opt_state))
         step = st.step + 1
         snapshots = st.snapshots if not snapshot_steps else tuple(
             jax.tree.map(lambda s, p, k=k: jnp.where(step == k, p, s), snap, params)
             for k, snap in zip(snapshot_steps, st.snapshots))
-        return State(params, opt_state, data_state, step, snapshots), loss
+        return State(params, opt_state, data_state, step, stop_step, snapshots), loss
 
     state, losses = jax.lax.scan(step_fn, state, None, length=spec.eval_every)
-    metrics = evaluate(state.params, static, evals, spec)
+    metrics = evaluate(state.params, static, evals, spec, probe)
     metrics["train/batch_loss"] = jnp.mean(losses)
+    if stop_loss is not None:
+        metrics["train/stop_step"] = state.stop_step
     return state, mark_finite(metrics, state.params)
 
 
