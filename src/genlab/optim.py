@@ -7,7 +7,7 @@ import optax
 
 from genlab.config import ConfigError
 
-OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "cosine", "step", "warmup_cosine")
 
 
@@ -37,7 +37,9 @@ def make_optimizer(name: str, schedule, *, momentum: float = 0.9, b1: float = 0.
     """optax GradientTransformation with injected hyperparameters `lr` and `weight_decay`.
 
     sgd/momentum/adam use L2 weight decay added to the gradient (coupled, as in PyTorch);
-    adamw decouples it. The schedule multiplies lr at every step.
+    adamw decouples it. The schedule multiplies lr at every step. rmsprop is
+    jax.example_libraries' form: g / sqrt(v + eps), v = d*v + (1-d)*g^2 with v initialised to
+    ones and the decay d given as `momentum` (the MNIST-1D meta-learning notebooks use it).
     """
     if name not in OPTIMIZERS:
         raise ConfigError(f"unknown optimizer {name!r}; choices: {', '.join(OPTIMIZERS)}")
@@ -50,7 +52,8 @@ def make_optimizer(name: str, schedule, *, momentum: float = 0.9, b1: float = 0.
                                optax.add_decayed_weights(weight_decay), scale_lr)
         core = {"sgd": optax.identity(),
                 "momentum": optax.trace(decay=momentum),
-                "adam": optax.scale_by_adam(b1=b1, b2=b2, eps=eps)}[name]
+                "adam": optax.scale_by_adam(b1=b1, b2=b2, eps=eps),
+                "rmsprop": optax.scale_by_rms(decay=momentum, eps=eps, initial_scale=1.0)}[name]
         return optax.chain(optax.add_decayed_weights(weight_decay), core, scale_lr)
 
     return optax.inject_hyperparams(make)

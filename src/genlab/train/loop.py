@@ -89,16 +89,24 @@ def init_state(model, hyper: dict, source, keys: dict, spec: TrainSpec):
     return state, static
 
 
-def run_chunk(state: State, static, hyper, source, evals, keys, spec: TrainSpec, mask=None):
-    """eval_every optimizer steps, then one evaluation. Returns (state, metrics at the new step)."""
+def run_chunk(state: State, static, hyper, source, evals, keys, spec: TrainSpec, mask=None, *,
+              step_losses: bool = False):
+    """eval_every optimizer steps, then one evaluation. Returns (state, metrics at the new step).
+
+    hyper may hold "lr_steps" (steps,): a per-step factor on the update (a learnable lr schedule).
+    step_losses=True adds "train/step_loss" (eval_every,), every step's minibatch loss.
+    """
     opt = spec.optimizer_fn()(lr=hyper["lr"], weight_decay=hyper["weight_decay"])
     dropout = keys.get("dropout")
+    lr_steps = hyper.get("lr_steps")
 
     def step_fn(st: State, _):
         data_state, (xb, yb) = source.next(st.data_state, st.step, keys["data"])
         dkey = None if dropout is None else jax.random.fold_in(dropout, st.step)
         loss, grads = jax.value_and_grad(batch_loss)(st.params, static, xb, yb, spec.loss, dkey)
         updates, opt_state = opt.update(grads, st.opt_state, st.params)
+        if lr_steps is not None:
+            updates = jax.tree.map(lambda u: u * lr_steps[st.step].astype(u.dtype), updates)
         if mask is not None:  # lottery tickets: pruned weights get no update and stay zero
             updates = jax.tree.map(lambda u, m: u * m, updates, mask)
         params = eqx.apply_updates(st.params, updates)
@@ -107,22 +115,33 @@ def run_chunk(state: State, static, hyper, source, evals, keys, spec: TrainSpec,
     state, losses = jax.lax.scan(step_fn, state, None, length=spec.eval_every)
     metrics = evaluate(state.params, static, evals, spec)
     metrics["train/batch_loss"] = jnp.mean(losses)
+    if step_losses:
+        metrics["train/step_loss"] = losses
     return state, metrics
 
 
-def train(model, hyper: dict, source, evals: dict, keys: dict, spec: TrainSpec, mask=None):
+def train(model, hyper: dict, source, evals: dict, keys: dict, spec: TrainSpec, mask=None, *,
+          checkpoint: bool = False, step_losses: bool = False):
     """Train one member end to end in a single traced program.
 
     Returns (final model, history {name: (num_evals + 1,)}); history[i] is at step i*eval_every
     (train/batch_loss at index 0 is the initial train loss for convenience).
+    checkpoint=True wraps each eval chunk in jax.checkpoint: reverse-mode differentiation then
+    stores one state per chunk and recomputes a chunk's steps, so with eval_every ~ sqrt(steps)
+    memory grows like sqrt(steps) (same numbers, more compute; speed/memory only).
+    step_losses=True adds history["train/step_loss"] (steps,), every minibatch loss.
     """
     state, static = init_state(model, hyper, source, keys, spec)
     first = evaluate(state.params, static, evals, spec)
     first["train/batch_loss"] = first.get("train/loss", jnp.zeros(()))
 
     def chunk(st, _):
-        return run_chunk(st, static, hyper, source, evals, keys, spec, mask)
+        return run_chunk(st, static, hyper, source, evals, keys, spec, mask, step_losses=step_losses)
 
-    state, hist = jax.lax.scan(chunk, state, None, length=spec.num_evals)
+    state, hist = jax.lax.scan(jax.checkpoint(chunk) if checkpoint else chunk, state, None,
+                               length=spec.num_evals)
+    per_step = hist.pop("train/step_loss", None)
     hist = {k: jnp.concatenate([first[k][None], v]) for k, v in hist.items()}
+    if per_step is not None:
+        hist["train/step_loss"] = per_step.reshape(-1)
     return eqx.combine(state.params, static), hist
