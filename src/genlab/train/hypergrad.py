@@ -41,19 +41,20 @@ def trainer_hyper(hyper: dict) -> dict:
 
 def make_objective(make_model: Callable, source, spec: TrainSpec, *, last_steps: int | None = None,
                    evals: dict | None = None, frozen: Callable | None = None,
-                   checkpoint: bool = False, dtype=None) -> Callable:
+                   checkpoint: bool = False, dtype=None, constants: dict | None = None) -> Callable:
     """objective(hyper, keys) -> (meta_loss, final model): train from make_model(hyper, key) and
     average the minibatch training losses of all steps (or of the last `last_steps`).
 
     frozen(model) selects parameters the inner loop must not update; checkpoint=True stores one
-    state per eval chunk for the backward pass (see train); dtype (e.g. float64) casts the model.
+    state per eval chunk for the backward pass (see train); dtype (e.g. float64) casts the model;
+    constants (e.g. {"lr": 1e-2}) fill hyperparameters that hyper does not hold (not differentiated).
     """
     def objective(hyper, keys):
         model = make_model(hyper, keys["init"])
         if dtype is not None:
             model = jax.tree.map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, model)
         mask = None if frozen is None else frozen_mask(model, frozen)
-        final, hist = train(model, trainer_hyper(hyper), source, evals or {}, keys, spec, mask,
+        final, hist = train(model, trainer_hyper({**(constants or {}), **hyper}), source, evals or {}, keys, spec, mask,
                             checkpoint=checkpoint, step_losses=True)
         losses = hist["train/step_loss"]
         losses = losses if last_steps is None else losses[-last_steps:]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import operator
 import time
 from typing import Callable
 
@@ -109,7 +110,7 @@ def member_records(run_ids, seeds, configs, history: dict, *, final=None, arrays
         metrics = {k: (steps, v[:, m].tolist()) for k, v in history.items()}
         summary = {k: float(v[-1, m]) for k, v in history.items()}
         summary.update({k: float(np.asarray(v)[m]) for k, v in (final or {}).items()})
-        extra = {k: v[m] for k, v in (arrays or {}).items()}
+        extra = {k: jax.tree.map(operator.itemgetter(m), v) for k, v in (arrays or {}).items()}
         records.append(RunRecord(run_id, int(seed), config, metrics, summary, wall_s,
                                  provenance(), extra))
     return records
