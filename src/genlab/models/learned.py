@@ -36,7 +36,8 @@ class LearnedActivation(eqx.Module):
 
     def bump(self, x: jax.Array) -> jax.Array:
         """g(x), the learned part."""
-        hidden = jnp.tanh(x[..., None] * self.w_in + self.b_in)
+        shape = (1,) * x.ndim + (-1,)  # explicit broadcast: x (...) against the hidden axis
+        hidden = jnp.tanh(x[..., None] * self.w_in.reshape(shape) + self.b_in.reshape(shape))
         return hidden @ self.w_out + self.b_out
 
 

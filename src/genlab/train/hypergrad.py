@@ -21,14 +21,6 @@ def member_keys(seeds, *, noise: bool = False) -> dict:
     return {n: jnp.stack([rng.stream(int(s), n) for s in seeds]) for n in names}
 
 
-def frozen_mask(model, where: Callable) -> object:
-    """A 0/1 mask like the model's trainable arrays, 0 on the leaves under `where(model)`: the inner
-    optimizer leaves them alone (e.g. the activation's meta-parameters), gradients still flow."""
-    params = eqx.filter(model, eqx.is_inexact_array)
-    ones = jax.tree.map(jnp.ones_like, params)
-    return eqx.tree_at(where, ones, replace_fn=lambda node: jax.tree.map(jnp.zeros_like, node))
-
-
 def trainer_hyper(hyper: dict) -> dict:
     """The hyperparameters train() reads; lr defaults to 1 (so "lr_steps" alone is the lr)."""
     dtype = jnp.result_type(*jax.tree.leaves(hyper)) if hyper else jnp.float32
@@ -45,7 +37,7 @@ def make_objective(make_model: Callable, source, spec: TrainSpec, *, last_steps:
     """objective(hyper, keys) -> (meta_loss, final model): train from make_model(hyper, key) and
     average the minibatch training losses of all steps (or of the last `last_steps`).
 
-    frozen(model) selects parameters the inner loop must not update; checkpoint=True stores one
+    frozen(model) selects parameters the inner loop must not train; checkpoint=True stores one
     state per eval chunk for the backward pass (see train); dtype (e.g. float64) casts the model;
     constants (e.g. {"lr": 1e-2}) fill hyperparameters that hyper does not hold (not differentiated).
     """
@@ -53,9 +45,8 @@ def make_objective(make_model: Callable, source, spec: TrainSpec, *, last_steps:
         model = make_model(hyper, keys["init"])
         if dtype is not None:
             model = jax.tree.map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, model)
-        mask = None if frozen is None else frozen_mask(model, frozen)
-        final, hist = train(model, trainer_hyper({**(constants or {}), **hyper}), source, evals or {}, keys, spec, mask,
-                            checkpoint=checkpoint, step_losses=True)
+        final, hist = train(model, trainer_hyper({**(constants or {}), **hyper}), source, evals or {},
+                            keys, spec, checkpoint=checkpoint, step_losses=True, frozen=frozen)
         losses = hist["train/step_loss"]
         losses = losses if last_steps is None else losses[-last_steps:]
         return jnp.mean(losses), final

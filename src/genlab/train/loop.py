@@ -82,8 +82,19 @@ def evaluate(params, static, evals: dict, spec: TrainSpec) -> dict:
     return result
 
 
-def init_state(model, hyper: dict, source, keys: dict, spec: TrainSpec):
-    params, static = eqx.partition(model, eqx.is_inexact_array)
+def split_trainable(model, frozen=None):
+    """(params, static): the model's float arrays, minus those under frozen(model) (e.g. an
+    activation's meta-parameters), which stay in `static` — constant for the optimizer, yet
+    still differentiable from outside (hypergradients)."""
+    if frozen is None:
+        return eqx.partition(model, eqx.is_inexact_array)
+    trainable = jax.tree.map(eqx.is_inexact_array, model)
+    trainable = eqx.tree_at(frozen, trainable, replace_fn=lambda node: jax.tree.map(lambda _: False, node))
+    return eqx.partition(model, trainable)
+
+
+def init_state(model, hyper: dict, source, keys: dict, spec: TrainSpec, frozen=None):
+    params, static = split_trainable(model, frozen)
     opt = spec.optimizer_fn()(lr=hyper["lr"], weight_decay=hyper["weight_decay"])
     state = State(params, opt.init(params), source.init(keys["data"]), jnp.zeros((), jnp.int32))
     return state, static
@@ -121,7 +132,7 @@ def run_chunk(state: State, static, hyper, source, evals, keys, spec: TrainSpec,
 
 
 def train(model, hyper: dict, source, evals: dict, keys: dict, spec: TrainSpec, mask=None, *,
-          checkpoint: bool = False, step_losses: bool = False):
+          checkpoint: bool = False, step_losses: bool = False, frozen=None):
     """Train one member end to end in a single traced program.
 
     Returns (final model, history {name: (num_evals + 1,)}); history[i] is at step i*eval_every
@@ -130,8 +141,9 @@ def train(model, hyper: dict, source, evals: dict, keys: dict, spec: TrainSpec, 
     stores one state per chunk and recomputes a chunk's steps, so with eval_every ~ sqrt(steps)
     memory grows like sqrt(steps) (same numbers, more compute; speed/memory only).
     step_losses=True adds history["train/step_loss"] (steps,), every minibatch loss.
+    frozen(model) -> the parts the optimizer must not train (see split_trainable).
     """
-    state, static = init_state(model, hyper, source, keys, spec)
+    state, static = init_state(model, hyper, source, keys, spec, frozen)
     first = evaluate(state.params, static, evals, spec)
     first["train/batch_loss"] = first.get("train/loss", jnp.zeros(()))
 
