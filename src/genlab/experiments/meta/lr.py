@@ -151,8 +151,8 @@ def run(cfg: Config, store, progress: bool = True) -> list[str]:
                          hg.member_keys([k for _, k in members]),
                          MetaSpec(outer_steps=cfg.outer_steps, meta_lr=cfg.meta_lr),
                          final=lambda h: {"final/lr": h["lr"]})
-    finals = {r["run_id"]: r["summary"]["final/lr"] for r in store.runs(NAME)}
-    optimum = float(np.mean([finals[i] for i in ids]))
+    finals = [r["summary"]["final/lr"] for r in store.runs(NAME) if r["run_id"] in ids]
+    optimum = float(np.mean(finals))
     landscape = [{"kind": "landscape", "grid": landscape_lrs(cfg).tolist(), "seed": k,
                   **protocol(cfg)} for k in range(cfg.seeds)]
     ids += run_computed(NAME, landscape, lambda c: compute_landscape(cfg, c), store,
