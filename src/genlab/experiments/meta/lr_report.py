@@ -36,11 +36,12 @@ def analyze(store) -> dict:
         headline.append({"name": f"meta-learned lr from {start}", "ours": _fmt(lr, lr_sd),
                          "paper": pub, "seeds": n,
                          "check": "" if pub is None else ("ok" if abs(lr - pub) <= NEAR_PAPER else "MISS")})
-    if len(finals) >= 2:
-        spread = max(finals.values()) - min(finals.values())
-        headline.append({"name": "both starts reach the same lr (|difference| of means)",
-                         "ours": f"{spread:.4f}", "paper": "0.004", "seeds": len(kinds.get(("meta",), [])),
-                         "check": "ok" if spread <= SAME_POINT else "MISS"})
+    gaps = _start_gaps(kinds.get(("meta",), []))
+    if gaps:
+        out_name = "both starts reach the same lr: per-seed |difference|, median (max)"
+        headline.append({"name": out_name, "ours": f"{np.median(gaps):.4f} ({max(gaps):.4f})",
+                         "paper": "0.004", "seeds": len(gaps),
+                         "check": "ok" if max(gaps) <= SAME_POINT else "MISS"})
     out = {"tables": {"Meta-learned lr after the outer steps (mean ± std over seeds)":
                       tables.table(["start", "final lr", "published", "meta-loss (last step)",
                                     "published", "seeds"], rows)},
@@ -49,6 +50,13 @@ def analyze(store) -> dict:
     _check(store, kinds, out)
     _schedule(kinds, out)
     return out
+
+
+def _start_gaps(runs) -> list[float]:
+    """Per seed: spread of the final lrs reached from the different starts."""
+    by_seed = tables.group_runs(runs, lambda r: (r["seed"],))
+    return [max(v) - min(v) for v in ([r["summary"]["final/lr"] for r in g] for g in by_seed.values())
+            if len(v) >= 2]
 
 
 def _landscape(kinds, finals, out):
