@@ -79,7 +79,9 @@ def test_run_results_json_report(monkeypatch, capsys, tmp_path):
     code, out, _ = run_cli(monkeypatch, capsys, "results", "baselines", "--format", "json", "--store", store)
     rows = json.loads(out)
     assert code == 0 and len(rows) == 2  # one model x two variants x one seed
-    assert set(rows[0]) == {"experiment", "run_id", "seed", "config", "summary"}
+    assert set(rows[0]) == {"experiment", "run_id", "seed", "status", "diverged_step", "error",
+                            "config", "summary"}
+    assert {r["status"] for r in rows} == {"done"}
     assert 0.0 <= rows[0]["summary"]["test/acc"] <= 1.0
     code, _, _ = run_cli(monkeypatch, capsys, "report", "--store", store)
     html = (tmp_path / "report.html").read_text()

@@ -11,10 +11,27 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from genlab.config import ConfigError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+class _OneLineErrors(TyperGroup):
+    """Bad input of any kind (ConfigError, or a usage error such as a wrong type) prints one
+    line on stderr and exits 2: the same in-process (typer.testing.CliRunner) and from a shell."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (ConfigError, typer.exceptions.TyperException) as e:
+            if not isinstance(e, ConfigError) and not hasattr(e, "format_message"):
+                raise  # not a usage error (typer's own internals)
+            message = e.format_message() if not isinstance(e, ConfigError) else str(e)
+            typer.echo(f"error: {' '.join(message.split())}", err=True)
+            ctx.exit(2)
+
+
+app = typer.Typer(cls=_OneLineErrors, add_completion=False, no_args_is_help=True, help=__doc__)
 bench_app = typer.Typer(no_args_is_help=True, help="Speed benchmarks (see docs/BENCHMARKS.md).")
 data_app = typer.Typer(no_args_is_help=True, help="Datasets.")
 app.add_typer(bench_app, name="bench")
@@ -40,7 +57,9 @@ def run(experiment: str, preset: str = typer.Option("quick", help="smoke | quick
         set_: Optional[list[str]] = typer.Option(None, "--set", help="override: key=value"),
         store: Optional[Path] = STORE_OPT, progress: bool = typer.Option(True),
         executor: str = typer.Option("local", help="local | ray (optional extra)"),
-        dry_run: bool = typer.Option(False, "--dry-run", help="count runs and compiled programs; train nothing")):
+        dry_run: bool = typer.Option(False, "--dry-run", help="count runs and compiled programs; train nothing"),
+        retry_diverged: bool = typer.Option(False, "--retry-diverged",
+                                            help="also retrain runs stored as diverged")):
     """Run EXPERIMENT (resumes: finished runs are skipped), then print its table and draw figures."""
     from genlab import experiments
     from genlab.store import open_store
@@ -54,7 +73,9 @@ def run(experiment: str, preset: str = typer.Option("quick", help="smoke | quick
     if dry_run:
         return _print_plan(exp, cfg)
     db = open_store(store)
-    exp.execute(cfg, db, progress=progress, executor=executor)
+    from genlab.sweep.resume import retrying_diverged
+    with retrying_diverged(retry_diverged):
+        exp.execute(cfg, db, progress=progress, executor=executor)
     _print_analysis(exp.analyze(db))
     for path in exp.plot(db, db.path.parent / "figures"):
         console.print(f"figure: {path}")
@@ -79,15 +100,17 @@ def results(experiment: str, format: str = typer.Option("table", "--format", hel
     """Results of EXPERIMENT from the store: the analysis table, or one record per run (json/csv)."""
     from genlab import experiments
     from genlab.store import open_store
+    from genlab.store.sqlite import STATUSES
     if format not in ("table", "json", "csv"):
         raise ConfigError(f"unknown format {format!r}; choices: table, json, csv")
     exp = experiments.get(experiment)
-    db = open_store(store, create=False)
+    db = open_store(store, read_only=True)
     if format == "table":
         _print_analysis(exp.analyze(db))
     elif format == "json":
-        keys = ("experiment", "run_id", "seed", "config", "summary")
-        typer.echo(json.dumps([{k: r[k] for k in keys} for r in db.runs(exp.name)], indent=1))
+        keys = ("experiment", "run_id", "seed", "status", "diverged_step", "error", "config", "summary")
+        runs = db.runs(exp.name, statuses=STATUSES)
+        typer.echo(json.dumps([{k: r[k] for k in keys} for r in runs], indent=1))  # NaN / Infinity as themselves
     else:
         if out is None:
             db.to_csv(sys.stdout, exp.name)
@@ -98,10 +121,12 @@ def results(experiment: str, format: str = typer.Option("table", "--format", hel
 @app.command()
 def report(store: Optional[Path] = STORE_OPT, out: Optional[Path] = typer.Option(None)):
     """Write the static HTML report (figures, tables, headline numbers) from the store alone."""
+    from genlab import experiments
     from genlab.report.html import write_report
     from genlab.store import open_store
-    db = open_store(store, create=False)
-    path = write_report(db, out or db.path.parent / "report.html")
+    db = open_store(store, read_only=True)
+    exps = [experiments.get(n) for n in experiments.names()]
+    path = write_report(db, out or db.path.parent / "report.html", exps)
     console.print(f"report: {path}")
 
 
@@ -123,7 +148,16 @@ def reproduce(preset: str = typer.Option("quick"), store: Optional[Path] = STORE
         walls.append(f"{exp.name} {time.perf_counter() - start:.0f} s")
         _print_analysis(exp.analyze(db))
     console.print(f"wall time ({preset}; finished runs are skipped): {', '.join(walls)}")
-    console.print(f"report: {write_report(db, db.path.parent / 'report.html')}")
+    console.print(f"report: {write_report(db, db.path.parent / 'report.html', exps)}")
+
+
+@app.command()
+def migrate(store: Optional[Path] = STORE_OPT):
+    """Migrate a store written by an older genlab to the current run-record schema (ids, status)."""
+    from genlab.store import DEFAULT_PATH
+    from genlab.store.migrate import migrate as migrate_store
+    counts = migrate_store(store or DEFAULT_PATH)
+    console.print(f"migrated {store or DEFAULT_PATH}: {counts}")
 
 
 @data_app.command("mnist1d")
@@ -215,5 +249,5 @@ def main():
     try:
         app()
     except ConfigError as e:
-        typer.echo(f"error: {e}", err=True)
+        typer.echo(f"error: {' '.join(str(e).split())}", err=True)
         sys.exit(2)

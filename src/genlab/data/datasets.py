@@ -8,6 +8,7 @@ import functools
 import numpy as np
 
 from genlab.config import canonical_json, check
+from genlab.validation import check_data_spec
 
 POSITIONS = ("none", "shuffle", "flip")
 SAMPLERS = ("numpy", "jax")
@@ -45,6 +46,12 @@ class DataSpec:
     stream: bool = False
 
     def __post_init__(self):
+        check(isinstance(self.label_noise, (int, float)) and not isinstance(self.label_noise, bool),
+              f"label_noise must be a number, got {self.label_noise!r}")
+        if self.sampler == "numpy" and self.condition == "true" and self.label_noise > 0:
+            # One meaning whatever the sampler: label_noise p replaces each training label with
+            # probability p by a uniform class (under NumPy that is the "corrupt" condition).
+            object.__setattr__(self, "condition", "corrupt")
         check(self.n_train is None or self.n_train > 0, f"n_train must be positive, got {self.n_train}")
         check(0.0 <= self.label_noise <= 1.0, f"label_noise must be in [0, 1], got {self.label_noise}")
         check(self.positions in POSITIONS, f"unknown positions {self.positions!r}; choices: {', '.join(POSITIONS)}")
@@ -55,6 +62,7 @@ class DataSpec:
         check(self.sampler == "numpy" or (self.condition == "true" and self.positions == "none"),
               "sampler='jax' supports condition='true' and positions='none' only (label_noise is "
               "a property of its distribution)")
+        check_data_spec(self)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)

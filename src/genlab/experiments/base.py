@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from genlab.config import ConfigError, apply_overrides, check
+from genlab.store.sqlite import LATEST_IDS
 
 PRESETS = ("smoke", "quick", "paper")
-LATEST_IDS = "latest_run_ids"
+MAX_SEEDS = 1000  # more is a typo, not a sweep: it would build millions of jobs before failing
+__all__ = ["LATEST_IDS", "MAX_SEEDS", "PRESETS", "Experiment"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,10 +37,11 @@ class Experiment:
             raise ConfigError(f"unknown preset {preset!r} for {self.name}; choices: {', '.join(self.presets)}")
         cfg = self.presets[preset]
         if seeds is not None:
-            check(seeds > 0, f"--seeds must be positive, got {seeds}")
+            check(0 < seeds <= MAX_SEEDS, f"--seeds must be in [1, {MAX_SEEDS}], got {seeds}")
             cfg = dataclasses.replace(cfg, seeds=seeds)
         cfg = apply_overrides(cfg, sets)
-        check(getattr(cfg, "seeds", 1) > 0, f"seeds must be positive, got {getattr(cfg, 'seeds', None)}")
+        seeds = getattr(cfg, "seeds", 1)
+        check(0 < seeds <= MAX_SEEDS, f"seeds must be in [1, {MAX_SEEDS}], got {seeds}")
         if self.validate is not None:
             self.validate(cfg)
         if self.jobs is not None:  # validate everything before a store is opened

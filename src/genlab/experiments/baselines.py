@@ -53,16 +53,17 @@ def analyze(store) -> dict:
     groups = _by_model_variant(store)
     rows, headline = [], []
     for model in dict.fromkeys(m for m, _ in groups):
-        row = [model]
+        row, runs = [model], []
         for i, variant in enumerate(("original", "shuffled")):
-            mean, std, n = tables.summary_stat(groups.get((model, variant), []), "test/acc")
+            runs += groups.get((model, variant), [])
+            stat = tables.summary_stat(groups.get((model, variant), []), "test/acc")
             pub = PUBLISHED.get(model, (None, None))[i]
-            row += [tables.fmt(mean, std), pub if pub is not None else "–"]
-            if n:
-                headline.append({"name": f"{model} {variant} test acc (%)", "ours": tables.fmt(mean, std),
-                                 "paper": pub, "seeds": n, "check": _check(model, variant, mean * 100)})
-        rows.append(row)
-    cols = ["model", "test acc % (ours)", "published", "shuffled: ours", "shuffled: published"]
+            row += [tables.fmt_stat(stat), pub if pub is not None else "–"]
+            if stat.n:
+                headline.append({"name": f"{model} {variant} test acc (%)", "ours": tables.fmt_stat(stat),
+                                 "paper": pub, "seeds": stat.n, "check": _check(model, variant, stat.mean * 100)})
+        rows.append(row + [tables.status_counts(runs)])
+    cols = ["model", "test acc % (ours)", "published", "shuffled: ours", "shuffled: published", "runs"]
     return {"tables": {"MNIST-1D baselines, final test accuracy (mean ± std over seeds)":
                        tables.table(cols, rows)}, "headline": headline}
 
@@ -79,10 +80,12 @@ def plot(store, outdir):
     fig, axes = figures.new_figure(ncols=2)
     for i, variant in enumerate(("original", "shuffled")):
         ax = axes[0][i]
+        shown = [r for (_, var), runs in groups.items() if var == variant for r in runs]
         for (model, var), runs in groups.items():
             if var == variant:
                 steps, values = tables.curves(store, runs, "test/acc")
                 figures.band(ax, steps, values * 100, label=model)
+        figures.mark_diverged(ax, shown)
         ax.set(title=f"MNIST-1D, {variant} positions", xlabel="step", ylabel="test accuracy (%)")
         ax.legend(fontsize=8)
     return [figures.save(fig, outdir, "baselines_test_acc")]

@@ -13,8 +13,8 @@ from genlab.config import check
 from genlab.data.datasets import DataSpec
 from genlab.experiments import deep_bootstrap_report as report
 from genlab.experiments.base import Experiment
-from genlab.sweep import Job, group_jobs, run_jobs
-from genlab.sweep.local import train_group, train_models
+from genlab.sweep import Job, group_jobs, resume, run_jobs
+from genlab.sweep.local import train_networks, train_records
 from genlab.sweep.progress import progress_bar
 from genlab.train import TrainSpec
 
@@ -122,7 +122,7 @@ def run(cfg: Config, store, progress: bool = True) -> list[str]:
     return ids + (finetune(pre, tuned, store, progress=progress) if tuned else [])
 
 
-# Pretraining: sweep.local.train_models keeps the pretrained networks; train_group(make=...)
+# Pretraining: sweep.local.train_networks keeps the pretrained networks; train_records(make=...)
 # starts the fine-tuning members from them and builds the usual records.
 class FromPretrained(eqx.Module):
     """make_model for train_many: the member whose init key is k starts from the pretrained member
@@ -137,23 +137,25 @@ class FromPretrained(eqx.Module):
 
 def finetune(pre: list[Job], tuned: list[Job], store, progress: bool = True) -> list[str]:
     """Train the unfinished `tuned` jobs from the networks the `pre` jobs (one compile group, not
-    stored) end with; a fine-tuned member starts from the pretrained one with its init seed.
-    Returns the tuned jobs' run ids."""
+    stored; trained only if some tuned run is pending) end with; a fine-tuned member starts from
+    the pretrained one with its init seed. Returns the tuned jobs' run ids."""
     ids = [j.run_id(NAME) for j in tuned]
-    done = store.finished_ids(ids)
-    todo = [j for j, i in zip(tuned, ids) if i not in done]
+    todo = [j for j, needed in zip(tuned, resume.todo(store, ids)) if needed]
     check(len(group_jobs(pre)) == 1 and {j.seed for j in todo} <= {j.seed for j in pre}
           and all(j.init_seed is None for j in todo + pre),
           "pretraining jobs must be one compile group covering the fine-tuned seeds")
     groups = group_jobs(todo)
     total = sum(g[0].train.num_evals for g in groups) + pre[0].train.num_evals
     with progress_bar(total if todo else 0, f"{NAME}: pretrain + {len(todo)} runs", progress) as advance:
-        if not todo:
-            return ids
-        models, _, _, members = train_models(pre, on_chunk=lambda i: advance())
-        make = FromPretrained(models, jax.random.key_data(members.keys()["init"]))
-        for group in groups:
-            store.write_group(NAME, train_group(NAME, group, on_chunk=lambda i: advance(), make=make))
+        pretrained = []
+
+        def train(group):
+            if not pretrained:
+                models, _, _, members = train_networks(pre, on_chunk=lambda i: advance())
+                pretrained.append(FromPretrained(models, jax.random.key_data(members.keys()["init"])))
+            return train_records(NAME, group, on_chunk=lambda i: advance(), make=pretrained[0])
+        units = [[(j.run_id(NAME), j) for j in g] for g in groups]
+        resume.run_units(NAME, store, units, train, lambda j: (j.seed, j.to_dict()))
     return ids
 
 

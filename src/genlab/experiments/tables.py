@@ -1,4 +1,8 @@
-"""Shared analysis helpers: group finished runs and report mean ± std over seeds."""
+"""Shared analysis helpers: group finished runs and report mean ± std over seeds.
+
+Means are over the runs whose status is `done`; `diverged` runs (kept in the store, returned by
+store.runs) are counted, never averaged: a Stat says how many runs a mean is over and how many
+diverged, and fmt_stat prints it."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -8,17 +12,10 @@ import numpy as np
 
 
 def latest_runs(store, experiment: str) -> list[dict]:
-    """Finished runs of the experiment's latest execution (its config's run ids), or all runs
-    when no execution recorded them. Keeps a smoke run from mixing into a quick run's table."""
-    import json
-
-    from genlab.experiments.base import LATEST_IDS
-    runs = store.runs(experiment)
-    raw = store.artifacts(experiment).get(LATEST_IDS)
-    if raw is None:
-        return runs
-    keep = set(json.loads(raw))
-    return [r for r in runs if r["run_id"] in keep]
+    """Runs (done and diverged) of the experiment's latest execution (its config's run ids), or
+    all runs when no execution recorded them. Keeps a smoke run from mixing into a quick run's
+    table."""
+    return store.latest_runs(experiment)
 
 
 def group_runs(runs: list[dict], key: Callable[[dict], tuple]) -> dict[tuple, list[dict]]:
@@ -28,11 +25,42 @@ def group_runs(runs: list[dict], key: Callable[[dict], tuple]) -> dict[tuple, li
     return dict(groups)
 
 
-def mean_std(values) -> tuple[float, float, int]:
+class Stat(tuple):
+    """(mean, std, n) — n the number of values averaged — plus `runs` (the done runs asked
+    about) and `diverged` (runs excluded because they diverged)."""
+
+    def __new__(cls, mean: float, std: float, n: int, runs: int | None = None, diverged: int = 0):
+        self = super().__new__(cls, (mean, std, n))
+        self.runs, self.diverged = n if runs is None else runs, diverged
+        return self
+
+    mean = property(lambda self: self[0])
+    std = property(lambda self: self[1])
+    n = property(lambda self: self[2])
+
+
+def mean_std(values) -> Stat:
+    """Mean ± std (ddof 1) of the finite values; n counts them (missing / non-finite dropped, so
+    a caller can say 'k of n', e.g. seeds that never fitted)."""
+    values = list(values)
     v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype=float)
     if v.size == 0:
-        return float("nan"), float("nan"), 0
-    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0, int(v.size)
+        return Stat(float("nan"), float("nan"), 0, len(values))
+    return Stat(float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0, int(v.size), len(values))
+
+
+def is_done(run: dict) -> bool:
+    return run.get("status", "done") == "done"
+
+
+def status_counts(runs: list[dict]) -> str:
+    """'3 done' / '2 done, 1 diverged': the status column of a table row."""
+    counts: dict[str, int] = {}
+    for r in runs:
+        counts[r.get("status", "done")] = counts.get(r.get("status", "done"), 0) + 1
+    order = {"done": 0, "diverged": 1, "failed": 2}
+    return ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda kv: order.get(kv[0], 3))) \
+        or "0 runs"
 
 
 def fmt(mean: float, std: float, scale: float = 100.0, digits: int = 1) -> str:
@@ -42,8 +70,20 @@ def fmt(mean: float, std: float, scale: float = 100.0, digits: int = 1) -> str:
     return f"{mean * scale:.{digits}f} ± {std * scale:.{digits}f}"
 
 
-def summary_stat(runs: list[dict], metric: str) -> tuple[float, float, int]:
-    return mean_std(r["summary"].get(metric) for r in runs)
+def fmt_stat(stat: Stat, scale: float = 100.0, digits: int = 1) -> str:
+    """fmt of a Stat, with '[n of N, k diverged]' whenever the mean is not over every run."""
+    cell = fmt(stat[0], stat[1], scale, digits)
+    notes = [f"{stat.n} of {stat.runs}"] if stat.n != stat.runs else []
+    notes += [f"{stat.diverged} diverged"] if stat.diverged else []
+    return f"{cell} [{', '.join(notes)}]" if notes else cell
+
+
+def summary_stat(runs: list[dict], metric: str) -> Stat:
+    """Mean ± std of a summary metric over the `done` runs; diverged runs counted, not averaged."""
+    done = [r for r in runs if is_done(r)]
+    diverged = sum(r.get("status") == "diverged" for r in runs)
+    m = mean_std(r["summary"].get(metric) for r in done)
+    return Stat(m[0], m[1], m[2], len(done), diverged)
 
 
 def table(columns: list[str], rows: list[list]) -> dict:
@@ -51,8 +91,9 @@ def table(columns: list[str], rows: list[list]) -> dict:
 
 
 def curves(store, runs: list[dict], metric: str) -> tuple[np.ndarray, np.ndarray]:
-    """(steps, values (n_runs, n_evals)) of one metric for runs that share eval steps."""
-    series = [store.metrics(r["run_id"]).get(metric) for r in runs]
+    """(steps, values (n_runs, n_evals)) of one metric for the `done` runs among `runs` (they
+    share eval steps); diverged runs are left out (figures.mark_diverged says so on a panel)."""
+    series = [store.metrics(r["run_id"]).get(metric) for r in runs if is_done(r)]
     series = [s for s in series if s]
     if not series:
         return np.zeros(0), np.zeros((0, 0))

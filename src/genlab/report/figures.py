@@ -26,6 +26,18 @@ def band(ax, steps, values, label=None, color=None, linestyle="-", alpha=0.2):
     ax.fill_between(steps, mean - std, mean + std, color=line.get_color(), alpha=alpha, linewidth=0)
 
 
+def mark_diverged(ax, runs: list[dict]) -> int:
+    """Say on the panel how many of `runs` diverged (their curves are left out of the bands:
+    experiments.tables.curves keeps done runs only). Returns that count."""
+    diverged = [r for r in runs if r.get("status") == "diverged"]
+    if diverged:
+        steps = sorted({r.get("diverged_step") for r in diverged if r.get("diverged_step") is not None})
+        at = f" (at step {', '.join(map(str, steps[:3]))}{'…' if len(steps) > 3 else ''})" if steps else ""
+        ax.text(0.02, 0.02, f"✗ {len(diverged)} of {len(runs)} runs diverged{at}, not shown",
+                transform=ax.transAxes, fontsize=7, color="#b00", va="bottom")
+    return len(diverged)
+
+
 def save(fig, outdir: Path, name: str) -> Path:
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)

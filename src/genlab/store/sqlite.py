@@ -6,31 +6,25 @@ import dataclasses
 import io
 import json
 import sqlite3
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 from genlab.config import ConfigError, canonical_json
+from genlab.store import leases
+from genlab.store.schema import (
+    SCHEMA,
+    SCHEMA_VERSION,
+    check_writable,
+    from_db,
+    inspect,
+    refuse_old,
+    to_db,
+)
 
 DEFAULT_PATH = Path("genlab-runs") / "genlab.sqlite"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-  id TEXT PRIMARY KEY, experiment TEXT NOT NULL, seed INTEGER, config TEXT NOT NULL,
-  status TEXT NOT NULL, provenance TEXT, wall_s REAL, created REAL);
-CREATE TABLE IF NOT EXISTS metrics (
-  run_id TEXT NOT NULL, step INTEGER NOT NULL, name TEXT NOT NULL, value REAL);
-CREATE INDEX IF NOT EXISTS metrics_run ON metrics(run_id, name);
-CREATE TABLE IF NOT EXISTS summaries (
-  run_id TEXT NOT NULL, name TEXT NOT NULL, value REAL, PRIMARY KEY (run_id, name));
-CREATE TABLE IF NOT EXISTS run_arrays (
-  run_id TEXT NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (run_id, name));
-CREATE TABLE IF NOT EXISTS artifacts (
-  experiment TEXT NOT NULL, name TEXT NOT NULL, kind TEXT, data BLOB, created REAL,
-  PRIMARY KEY (experiment, name));
-"""
-
 
 @dataclasses.dataclass
 class RunRecord:
@@ -43,67 +37,133 @@ class RunRecord:
     wall_s: float = 0.0
     provenance: dict = dataclasses.field(default_factory=dict)
     arrays: dict = dataclasses.field(default_factory=dict)  # {name: pytree of arrays} (masks, params)
+    status: str = "done"  # done | diverged (at diverged_step) | failed (with error)
+    diverged_step: int | None = None
+    error: str | None = None
+
+
+LATEST_IDS = "latest_run_ids"  # artifact: the run ids of an experiment's latest execution
+STATUSES = ("done", "diverged", "failed")
+RESULTS = ("done", "diverged")  # runs that are results: shown, and not retrained on resume
 
 
 class Store:
-    def __init__(self, path: str | Path = DEFAULT_PATH, *, create: bool = True):
-        self.path = Path(path)
-        if not create and not self.path.exists():
+    """read_only=True (results, report): opened with SQLite's mode=ro, so nothing is ever written.
+    lock_timeout: seconds one SQLite lock wait may take; a write that outwaits it is retried
+    (for up to write_patience seconds) rather than losing a trained group."""
+
+    def __init__(self, path: str | Path = DEFAULT_PATH, *, create: bool = True,
+                 read_only: bool = False, lock_timeout: float = 30.0, write_patience: float = 3600.0):
+        self.path, self.read_only, self.write_patience = Path(path), read_only, write_patience
+        exists = self.path.exists() or self.path.is_dir()
+        if not exists and (read_only or not create):
             raise ConfigError(f"no store at {self.path} (run an experiment first, or pass --store)")
+        version = inspect(self.path) if exists else None
+        if version is not None and version < SCHEMA_VERSION:
+            raise refuse_old(self.path, version)
+        if not read_only:
+            check_writable(self.path)
         try:
-            if create:
+            if read_only:
+                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=lock_timeout)
+            else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, timeout=30)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.executescript(SCHEMA)
+                self.db = sqlite3.connect(self.path, timeout=lock_timeout)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.executescript(SCHEMA)
+                self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except (sqlite3.DatabaseError, OSError) as e:
             raise ConfigError(f"cannot open store {self.path}: {e}") from None
 
     def close(self):
         self.db.close()
 
-    def finished_ids(self, ids) -> set[str]:
-        ids = list(ids)
-        done = set()
+    def finished_ids(self, ids, *, statuses=RESULTS) -> set[str]:
+        """The ids among `ids` whose run is a result (done or diverged): not to be retrained.
+        statuses=("done",) also retrains diverged runs (--retry-diverged)."""
+        return self._ids_with_status(list(ids), tuple(statuses))
+
+    def _ids_with_status(self, ids: list, statuses: tuple) -> set[str]:
+        done, marks = set(), ",".join("?" * len(statuses))
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
-            q = f"SELECT id FROM runs WHERE status='done' AND id IN ({','.join('?' * len(chunk))})"
-            done.update(r[0] for r in self.db.execute(q, chunk))
+            q = (f"SELECT id FROM runs WHERE status IN ({marks}) "
+                 f"AND id IN ({','.join('?' * len(chunk))})")
+            done.update(r[0] for r in self.db.execute(q, [*statuses, *chunk]))
         return done
 
-    def write_group(self, experiment: str, records: list[RunRecord]) -> None:
-        """All records in one transaction: either every run of the group lands, or none."""
-        now = time.time()
-        with self.db:
-            for r in records:
-                self.db.execute("DELETE FROM metrics WHERE run_id=?", (r.run_id,))
-                self.db.execute("DELETE FROM summaries WHERE run_id=?", (r.run_id,))
-                self.db.execute("DELETE FROM run_arrays WHERE run_id=?", (r.run_id,))
-                self.db.executemany("INSERT INTO run_arrays VALUES (?,?,?)",
-                                    [(r.run_id, k, _npz(v)) for k, v in r.arrays.items()])
-                self.db.execute(
-                    "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?)",
-                    (r.run_id, experiment, r.seed, canonical_json(r.config), "done",
-                     canonical_json(r.provenance), r.wall_s, now))
-                self.db.executemany(
-                    "INSERT INTO metrics VALUES (?,?,?,?)",
-                    [(r.run_id, int(s), name, float(v))
-                     for name, (steps, values) in r.metrics.items() for s, v in zip(steps, values)])
-                self.db.executemany("INSERT INTO summaries VALUES (?,?,?)",
-                                    [(r.run_id, k, float(v)) for k, v in r.summary.items()])
+    def write_group(self, experiment: str, records: list[RunRecord], *, owner: str | None = None) -> None:
+        """All records in one transaction: either every run of the group lands, or none. A lock
+        wait past the timeout is retried (the group is never dropped); `owner`'s leases on these
+        runs are released in the same transaction."""
+        deadline = time.monotonic() + self.write_patience
+        while True:
+            try:
+                with self.db:
+                    for r in records:
+                        self._write_run(experiment, r)
+                    if owner is not None:
+                        leases.release(self.db, [r.run_id for r in records], owner)
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) and "busy" not in str(e) or time.monotonic() > deadline:
+                    raise
+                print(f"genlab: store busy ({e}); retrying the write of {len(records)} runs",
+                      file=sys.stderr)
+                time.sleep(0.5)
 
-    def runs(self, experiment: str | None = None) -> list[dict]:
-        """One dict per finished run: experiment, run_id, seed, config, summary, wall_s."""
-        q = "SELECT id, experiment, seed, config, wall_s, provenance FROM runs WHERE status='done'"
-        args = ()
+    def _write_run(self, experiment: str, r: RunRecord) -> None:
+        if r.status not in STATUSES:
+            raise ValueError(f"unknown run status {r.status!r}")
+        for table in ("metrics", "summaries", "run_arrays"):
+            self.db.execute(f"DELETE FROM {table} WHERE run_id=?", (r.run_id,))
+        self.db.executemany("INSERT INTO run_arrays VALUES (?,?,?)",
+                            [(r.run_id, k, _npz(v)) for k, v in r.arrays.items()])
+        self.db.execute(
+            "INSERT OR REPLACE INTO runs (id, experiment, seed, config, status, provenance, wall_s,"
+            " created, diverged_step, error) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (r.run_id, experiment, r.seed, canonical_json(r.config), r.status,
+             canonical_json(r.provenance), r.wall_s, time.time(), r.diverged_step, r.error))
+        self.db.executemany(
+            "INSERT INTO metrics VALUES (?,?,?,?)",
+            [(r.run_id, int(s), name, to_db(v))
+             for name, (steps, values) in r.metrics.items() for s, v in zip(steps, values)])
+        self.db.executemany("INSERT INTO summaries VALUES (?,?,?)",
+                            [(r.run_id, k, to_db(v)) for k, v in r.summary.items()])
+
+    def claim(self, ids, owner: str, ttl: float = leases.TTL, *, statuses=RESULTS) -> list[str]:
+        """Lease the ids no other live sweep holds and that are not yet results (see leases)."""
+        return leases.claim(self, list(ids), owner, ttl, statuses)
+
+    def runs(self, experiment: str | None = None, *, statuses=RESULTS) -> list[dict]:
+        """One dict per run with a status in `statuses` (done and diverged by default):
+        experiment, run_id, seed, status, diverged_step, error, config, summary, wall_s,
+        provenance. Non-finite values come back as float NaN / inf."""
+        marks = ",".join("?" * len(statuses))
+        q = ("SELECT id, experiment, seed, config, wall_s, provenance, status, diverged_step, error "
+             f"FROM runs WHERE status IN ({marks})")
+        args = tuple(statuses)
         if experiment:
-            q, args = q + " AND experiment=?", (experiment,)
+            q, args = q + " AND experiment=?", args + (experiment,)
         out = []
-        for rid, exp, seed, cfg, wall, prov in self.db.execute(q + " ORDER BY created, id", args):
-            summ = dict(self.db.execute("SELECT name, value FROM summaries WHERE run_id=?", (rid,)))
-            out.append({"experiment": exp, "run_id": rid, "seed": seed, "config": json.loads(cfg),
+        for rid, exp, seed, cfg, wall, prov, status, step, error in self.db.execute(
+                q + " ORDER BY created, id", args):
+            summ = {k: from_db(v) for k, v in self.db.execute(
+                "SELECT name, value FROM summaries WHERE run_id=?", (rid,))}
+            out.append({"experiment": exp, "run_id": rid, "seed": seed, "status": status,
+                        "diverged_step": step, "error": error, "config": json.loads(cfg),
                         "summary": summ, "wall_s": wall, "provenance": json.loads(prov or "{}")})
         return out
+
+    def latest_runs(self, experiment: str, *, statuses=RESULTS) -> list[dict]:
+        """Runs of the experiment's latest execution (the LATEST_IDS artifact), or all its runs
+        when no execution recorded them."""
+        runs = self.runs(experiment, statuses=statuses)
+        raw = self.artifacts(experiment).get(LATEST_IDS)
+        if raw is None:
+            return runs
+        keep = set(json.loads(raw))
+        return [r for r in runs if r["run_id"] in keep]
 
     def metrics(self, run_id: str) -> dict[str, tuple[list[int], list[float]]]:
         out: dict[str, tuple[list, list]] = {}
@@ -112,7 +172,7 @@ class Store:
         for name, step, value in rows:
             out.setdefault(name, ([], []))
             out[name][0].append(step)
-            out[name][1].append(value)
+            out[name][1].append(from_db(value))
         return out
 
     def run_arrays(self, run_id: str, name: str) -> dict[str, np.ndarray]:
@@ -128,6 +188,8 @@ class Store:
         return [r[0] for r in self.db.execute("SELECT DISTINCT experiment FROM runs ORDER BY 1")]
 
     def put_artifact(self, experiment: str, name: str, data: bytes, kind: str = "bytes") -> None:
+        if self.read_only:
+            raise ConfigError(f"store {self.path} is open read-only")
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO artifacts VALUES (?,?,?,?,?)",
                             (experiment, name, kind, data, time.time()))
@@ -173,12 +235,13 @@ def _write_csv(f, cols, rows):
 
 
 def _flatten(run: dict) -> dict:
-    row = {"experiment": run["experiment"], "run_id": run["run_id"], "seed": run["seed"]}
+    row = {"experiment": run["experiment"], "run_id": run["run_id"], "seed": run["seed"],
+           "status": run["status"], "diverged_step": run["diverged_step"]}
     row.update({f"config.{k}": v if not isinstance(v, (dict, list)) else json.dumps(v)
                 for k, v in run["config"].items()})
     row.update(run["summary"])
     return row
 
 
-def open_store(path: str | Path | None = None, *, create: bool = True) -> Store:
-    return Store(path or DEFAULT_PATH, create=create)
+def open_store(path: str | Path | None = None, *, create: bool = True, read_only: bool = False) -> Store:
+    return Store(path or DEFAULT_PATH, create=create, read_only=read_only)

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from genlab.config import canonical_json, check, config_hash
+from genlab.config import canonical_json
 from genlab.data.datasets import DataSpec
+from genlab.identity import identity_fields, identity_hash
 from genlab.train.loop import TrainSpec
+from genlab.validation import check_job
 
 # Fields that vary inside one compiled program (vmapped members), not between programs.
 DYNAMIC = ("seed", "init_seed", "lr", "weight_decay", "tags")
@@ -25,16 +27,21 @@ class Job:
     tags: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
-        check(self.lr > 0, f"lr must be > 0, got {self.lr}")
-        check(self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}")
+        check_job(self)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["data"], d["train"] = self.data.to_dict(), dataclasses.asdict(self.train)
         return d
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "Job":
+        """Inverse of to_dict (a stored run's config back to its Job)."""
+        return cls(**{**d, "data": DataSpec(**d["data"]), "train": TrainSpec(**d["train"])})
+
     def run_id(self, experiment: str) -> str:
-        return config_hash({"experiment": experiment, **self.to_dict()})
+        """The run's address: a hash of its meaningful fields (genlab.identity)."""
+        return identity_hash(experiment, identity_fields(self))
 
     def group_key(self) -> str:
         d = {k: v for k, v in self.to_dict().items() if k not in DYNAMIC}

@@ -7,6 +7,7 @@ from typing import Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from genlab import models
 from genlab.config import check
@@ -15,8 +16,10 @@ from genlab.data.augment import Augmented
 from genlab.data.sources import FiniteSource
 from genlab.provenance import provenance
 from genlab.store import RunRecord, Store
+from genlab.sweep import resume
 from genlab.sweep.jobs import Job, group_jobs
 from genlab.sweep.progress import progress_bar
+from genlab.train.loop import FINITE
 from genlab.train.many import Members, train_many
 
 EXECUTORS = ("local", "ray")
@@ -28,38 +31,54 @@ def run_jobs(experiment: str, jobs: list[Job], store: Store, *, summarize: Calla
 
     summarize(job, history, eval_steps) -> dict of extra summary values (optional).
     executor: "local" (groups one after another, progress per eval chunk) or "ray" (groups as
-    remote tasks; see sweep/ray.py). Either way the driver writes each group atomically, so
-    killing a sweep loses only the groups in flight and re-running resumes.
+    remote tasks; see sweep/ray.py). Either way the driver writes each group atomically through
+    the one resume path (sweep/resume.py): killing a sweep loses only the groups in flight, and
+    re-running resumes. max_members and executor change speed only, never run ids or numbers.
     """
     check(executor in EXECUTORS, f"unknown executor {executor!r}; choices: {', '.join(EXECUTORS)}")
     ids = [j.run_id(experiment) for j in jobs]
-    done = store.finished_ids(ids)
-    todo = [j for j, i in zip(jobs, ids) if i not in done]
-    groups = group_jobs(todo, max_members)
+    pending = [j for j, needed in zip(jobs, resume.todo(store, ids)) if needed]
+    groups = group_jobs(pending, max_members)
     if executor == "ray":
-        from genlab.sweep.ray import map_groups_ray
-        with progress_bar(len(groups), f"{experiment}: {len(todo)} runs on ray", progress) as advance:
-            for records in map_groups_ray(experiment, groups, summarize, train_group):
-                store.write_group(experiment, records)
-                advance()
+        _run_ray(experiment, groups, store, summarize)
         return ids
     total = sum(g[0].train.num_evals for g in groups)
-    with progress_bar(total, f"{experiment}: {len(todo)} runs", progress) as advance:
-        for k, group in enumerate(groups):
-            advance(0, f"{experiment} {group[0].model} [{k + 1}/{len(groups)}]")
-            records = train_group(experiment, group, summarize, on_chunk=lambda i: advance())
-            store.write_group(experiment, records)
+    with progress_bar(total, f"{experiment}: {len(pending)} runs", progress) as advance:
+        def train(group):
+            advance(0, f"{experiment} {group[0].model} ({len(group)} members)")
+            return train_records(experiment, group, summarize, on_chunk=lambda i: advance())
+        units = [[(j.run_id(experiment), j) for j in g] for g in groups]
+        resume.run_units(experiment, store, units, train, _describe)
     return ids
 
 
-def train_group(experiment: str, group: list[Job], summarize=None, on_chunk=None,
-                make=None) -> list[RunRecord]:
-    """One compiled program for all jobs of a group (same static config). Pure: no store access.
-    make(key) -> model overrides the registry model (e.g. to start from pretrained networks)."""
+def _describe(job: Job) -> tuple[int, dict]:
+    return job.seed, job.to_dict()
+
+
+def _run_ray(experiment, groups, store, summarize) -> None:
+    """Claim every pending run, train the groups remotely, write each as it arrives."""
+    from genlab.store.leases import Heartbeat, new_owner
+    from genlab.sweep.ray import map_groups_ray
+    owner = new_owner()
+    with Heartbeat(store.path, owner):
+        mine = set(store.claim([j.run_id(experiment) for g in groups for j in g], owner,
+                               statuses=resume.result_statuses()))
+        groups = [[j for j in g if j.run_id(experiment) in mine] for g in groups]
+        for records in map_groups_ray(experiment, [g for g in groups if g], summarize, train_records):
+            store.write_group(experiment, records, owner=owner)
+
+
+def train_records(experiment: str, group: list[Job], summarize=None, on_chunk=None,
+                  make=None) -> list[RunRecord]:
+    """Train one compile group (one compiled program); return its store records, each with its
+    status (done, or diverged at the first evaluation with a non-finite loss, metric or
+    parameter). Pure: no store access. make(key) -> model overrides the registry model."""
     t0 = time.perf_counter()
-    _, hist, data, _ = train_models(group, make, on_chunk)
+    _, hist, data, _ = train_networks(group, make, on_chunk)
     wall = (time.perf_counter() - t0) / len(group)
     steps, prov = group[0].train.eval_steps(), provenance()
+    finite = hist.pop(FINITE)
     records = []
     for m, (job, d) in enumerate(zip(group, data)):
         h = {name: v[m] for name, v in hist.items()}
@@ -67,13 +86,16 @@ def train_group(experiment: str, group: list[Job], summarize=None, on_chunk=None
         summary["data/realized_noise"] = d["realized_noise"]
         if summarize is not None:
             summary.update(summarize(job, h, steps))
+        bad = np.flatnonzero(finite[m] < 1)
         records.append(RunRecord(job.run_id(experiment), job.seed, job.to_dict(),
-                                 {n: (steps, v.tolist()) for n, v in h.items()}, summary, wall, prov))
+                                 {n: (steps, v.tolist()) for n, v in h.items()}, summary, wall, prov,
+                                 status="diverged" if bad.size else "done",
+                                 diverged_step=int(steps[bad[0]]) if bad.size else None))
     return records
 
 
-def train_models(group: list[Job], make=None, on_chunk=None):
-    """train_many on one compile group, keeping the final networks: (stacked models, history,
+def train_networks(group: list[Job], make=None, on_chunk=None):
+    """train_many on one compile group, keeping the final networks: (stacked networks, history,
     per-member data, Members). make defaults to the registry model of the group's jobs."""
     job0 = group[0]
     source, evals, axis, data = _group_data(group)
@@ -86,6 +108,11 @@ def train_models(group: list[Job], make=None, on_chunk=None):
     nets, hist = train_many(make, members, source, evals, job0.train, source_axis=axis,
                             eval_axis=axis, on_chunk=on_chunk)
     return nets, hist, data, members
+
+
+# Earlier names, kept for callers in other studies.
+train_group = train_records
+train_models = train_networks
 
 
 def _make_model(name, in_size, kwargs, key):

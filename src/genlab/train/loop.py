@@ -9,8 +9,10 @@ import jax
 import jax.numpy as jnp
 
 from genlab.config import check
+from genlab.identity import PERFORMANCE_ONLY
 from genlab.optim import OPTIMIZERS, SCHEDULES, make_optimizer, schedule_fn
 from genlab.train.metrics import LOSSES, per_example_loss, per_example_metrics
+from genlab.validation import check_train_spec
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,7 +27,7 @@ class TrainSpec:
     momentum: float = 0.9
     loss: str = "xent"
     batching: str = "reshuffle"
-    eval_batch: int = 1000
+    eval_batch: int = dataclasses.field(default=1000, metadata=PERFORMANCE_ONLY)  # memory only
     eval_train_max: int = 5000
 
     def __post_init__(self):
@@ -39,6 +41,7 @@ class TrainSpec:
         check(self.batching in ("slices", "reshuffle"),
               f"unknown batching {self.batching!r}; choices: slices, reshuffle")
         check(self.loss in LOSSES, f"unknown loss {self.loss!r}; choices: {', '.join(LOSSES)}")
+        check_train_spec(self)
 
     @property
     def num_evals(self) -> int:
@@ -50,6 +53,17 @@ class TrainSpec:
     def optimizer_fn(self):
         sched = schedule_fn(self.schedule, self.steps, warmup_steps=self.warmup_steps)
         return make_optimizer(self.optimizer, sched, momentum=self.momentum)
+
+
+FINITE = "health/finite"  # 1.0 while every loss, metric and parameter of the member is finite
+
+
+def mark_finite(metrics: dict, params) -> dict:
+    """Add FINITE to an evaluation's metrics: one reduction per parameter leaf, inside the
+    compiled program (cheap next to the evaluation itself)."""
+    checks = [jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(params)]
+    checks += [jnp.all(jnp.isfinite(v)) for v in metrics.values()]
+    return {**metrics, FINITE: jnp.all(jnp.stack(checks)).astype(jnp.float32)}
 
 
 class State(eqx.Module):
@@ -126,6 +140,7 @@ def run_chunk(state: State, static, hyper, source, evals, keys, spec: TrainSpec,
     state, losses = jax.lax.scan(step_fn, state, None, length=spec.eval_every)
     metrics = evaluate(state.params, static, evals, spec)
     metrics["train/batch_loss"] = jnp.mean(losses)
+    metrics = mark_finite(metrics, state.params)
     if step_losses:
         metrics["train/step_loss"] = losses
     return state, metrics
@@ -136,7 +151,8 @@ def train(model, hyper: dict, source, evals: dict, keys: dict, spec: TrainSpec, 
     """Train one member end to end in a single traced program.
 
     Returns (final model, history {name: (num_evals + 1,)}); history[i] is at step i*eval_every
-    (train/batch_loss at index 0 is the initial train loss for convenience).
+    (train/batch_loss at index 0 is the initial train loss for convenience; FINITE is 0.0 from
+    the first evaluation at which a loss, metric or parameter is NaN or infinite).
     checkpoint=True wraps each eval chunk in jax.checkpoint: reverse-mode differentiation then
     stores one state per chunk and recomputes a chunk's steps, so with eval_every ~ sqrt(steps)
     memory grows like sqrt(steps) (same numbers, more compute; speed/memory only).
@@ -146,6 +162,7 @@ def train(model, hyper: dict, source, evals: dict, keys: dict, spec: TrainSpec, 
     state, static = init_state(model, hyper, source, keys, spec, frozen)
     first = evaluate(state.params, static, evals, spec)
     first["train/batch_loss"] = first.get("train/loss", jnp.zeros(()))
+    first = mark_finite(first, state.params)
 
     def chunk(st, _):
         return run_chunk(st, static, hyper, source, evals, keys, spec, mask, step_losses=step_losses)

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from genlab import rng
-from genlab.train.loop import State, TrainSpec, evaluate, init_state, run_chunk
+from genlab.train.loop import State, TrainSpec, evaluate, init_state, mark_finite, run_chunk
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,7 +53,9 @@ def _init_many(make_model, hyper, source, evals, keys, spec, axes):
     def one(key_set, h, src, ev):
         model = make_model(key_set["init"])
         state, static = init_state(model, h, src, key_set, spec)
-        return state, evaluate(state.params, static, ev, spec)
+        first = evaluate(state.params, static, ev, spec)
+        first["train/batch_loss"] = first.get("train/loss", jnp.zeros(()))
+        return state, mark_finite(first, state.params)
     return eqx.filter_vmap(one, in_axes=(0, 0) + axes, out_axes=(_STATE_AXES, 0))(
         keys, hyper, source, evals)
 
@@ -73,12 +75,12 @@ def train_many(make_model: Callable, members: Members, source, evals: dict, spec
     source/evals are shared by all members (axis None) or stacked with a leading member axis (0).
     mask: optional per-member (stacked) pytree of 0/1 like the params. on_chunk(i) is called
     after each of the spec.num_evals chunks (progress bars).
-    Returns (stacked final models, history {name: np.ndarray (M, num_evals + 1)}).
+    Returns (stacked final models, history {name: np.ndarray (M, num_evals + 1)}); history
+    includes loop.FINITE (1.0 while the member's losses and parameters are finite).
     """
     keys, hyper, axes = members.keys(), members.hyper(), (source_axis, eval_axis)
     state, first = _init_many(make_model, hyper, source, evals, keys, spec, axes)
     static = eqx.partition(eqx.filter_vmap(make_model)(keys["init"]), eqx.is_inexact_array)[1]
-    first["train/batch_loss"] = first.get("train/loss", jnp.zeros(len(members)))
     rows = [first]
     for i in range(spec.num_evals):
         state, metrics = _chunk_many(state, static, hyper, source, evals, keys, spec, axes, mask)

@@ -1,0 +1,47 @@
+"""Report: the runs' own provenance (and a warning when a table mixes several); no import cycle."""
+import ast
+from pathlib import Path
+
+import genlab
+from genlab.experiments.base import Experiment
+from genlab.provenance import KEY_FIELDS, provenance
+from genlab.report.html import write_report
+from genlab.store import RunRecord, Store
+
+
+def test_provenance_records_what_produced_a_run():
+    prov = provenance()
+    assert set(KEY_FIELDS) <= set(prov)
+    assert all(prov[lib] for lib in ("jax", "jaxlib", "equinox", "optax", "numpy"))
+    assert prov["backend"] == "cpu" and prov["prng_impl"] and prov["git_dirty"] in (True, False, None)
+
+
+def fake_experiment():
+    return Experiment(name="fake", title="Fake study", paper="nobody", presets={},
+                      analyze=lambda store: {"tables": {}}, plot=lambda store, outdir: [])
+
+
+def record(i, commit):
+    prov = {**provenance(), "git": commit, "jax": "0.0.fake"}
+    return RunRecord(f"r{i}", i, {"i": i}, {}, {"test/acc": 0.5}, 1.0, prov)
+
+
+def test_report_shows_the_runs_provenance_and_mixing(store_path, tmp_path):
+    store = Store(store_path)
+    store.write_group("fake", [record(0, "deadbee"), record(1, "deadbee")])
+    page = write_report(Store(store_path, read_only=True), tmp_path / "a.html", [fake_experiment()]).read_text()
+    assert "deadbee" in page and "jax 0.0.fake" in page and "mix runs" not in page
+    store.write_group("fake", [record(2, "cafe123")])
+    page = write_report(Store(store_path, read_only=True), tmp_path / "b.html", [fake_experiment()]).read_text()
+    assert "mix runs from 2 different provenances" in page and "cafe123" in page and "deadbee" in page
+
+
+def test_report_never_imports_experiments():
+    """experiments import report.figures; report must not import experiments (no cycle)."""
+    for path in (Path(genlab.__file__).parent / "report").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            assert not any(n.startswith("genlab.experiments") for n in names), path
+            if isinstance(node, ast.ImportFrom) and node.module == "genlab":
+                assert "experiments" not in [a.name for a in node.names], path

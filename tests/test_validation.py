@@ -1,0 +1,79 @@
+"""Validation: options that would be silently ignored, sizes that do not fit, one label_noise."""
+import numpy as np
+import pytest
+
+from genlab.config import ConfigError
+from genlab.data import datasets
+from genlab.data.datasets import DataSpec
+from genlab.sweep import Job
+from genlab.train import TrainSpec
+
+SPEC = dict(steps=20, batch_size=50, eval_every=10)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(warmup_steps=5), "warmup_steps"),
+    (dict(schedule="cosine", warmup_steps=5), "warmup_steps"),
+    (dict(optimizer="adam", momentum=0.5), "momentum"),
+    (dict(optimizer="sgd", momentum=0.0), "momentum"),
+    (dict(optimizer="momentum", momentum=1.5), "momentum"),
+    (dict(eval_batch=0), "eval_batch"),
+    (dict(steps=20.5), "steps"),
+])
+def test_train_spec_rejects_ignored_or_bad_options(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        TrainSpec(**{**SPEC, **kwargs})
+
+
+def test_train_spec_accepts_the_options_where_they_act():
+    TrainSpec(**SPEC, schedule="warmup_cosine", warmup_steps=5)
+    TrainSpec(**SPEC, optimizer="momentum", momentum=0.5)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(sampler="jax", generator={"seed": 3}), "no effect with sampler='jax'"),
+    (dict(sampler="jax", generator={"num_samples": 100}), "no effect"),
+    (dict(sampler="jax", generator={"shuffle_seq": True}), "shuffle_seq"),
+    (dict(n_train=4001), "exceeds the 4000 training rows"),
+    (dict(n_test=1001), "exceeds the 1000 test rows"),
+    (dict(generator={"num_samples": 100}, n_train=81), "exceeds the 80"),
+    (dict(condition="random_labels", label_noise=0.3), "no effect with condition"),
+    (dict(condition="nonsense"), "unknown condition"),
+    (dict(generator={"bogus": 1}), "unknown generator option"),
+    (dict(label_noise=float("nan")), "label_noise"),
+    (dict(augment_noise=float("inf")), "augment_noise"),
+])
+def test_data_spec_rejects_ignored_or_bad_options(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        DataSpec(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(data=DataSpec(n_train=40)), "larger than the training set"),
+    (dict(data=DataSpec(sampler="jax", stream=True), train=TrainSpec(**SPEC, batching="slices")),
+     "no effect on a stream"),
+    (dict(lr=float("inf")), "lr must be finite"),
+    (dict(lr=float("nan")), "lr"),
+    (dict(weight_decay=-1.0), "weight_decay"),
+    (dict(seed=-1), "seed"),
+])
+def test_job_rejects_bad_combinations(kwargs, match):
+    base = dict(model="mlp", data=DataSpec(n_train=200), train=TrainSpec(**SPEC), lr=0.1)
+    with pytest.raises(ConfigError, match=match):
+        Job(**{**base, **kwargs})
+
+
+def test_batch_larger_than_n_is_fine_with_slices():
+    Job(model="mlp", data=DataSpec(n_train=40), train=TrainSpec(**SPEC, batching="slices"), lr=0.1)
+
+
+def test_label_noise_has_one_meaning_whatever_the_sampler():
+    """DataSpec(label_noise=p) corrupts labels under the default sampler too (it used to change
+    none); it is the same data and the same run as condition='corrupt'."""
+    noisy = DataSpec(n_train=1000, label_noise=0.5, seed=1)
+    assert noisy == DataSpec(n_train=1000, condition="corrupt", label_noise=0.5, seed=1)
+    built, clean = datasets.build(noisy), datasets.build(DataSpec(n_train=1000))
+    changed = np.mean(built["y"] != clean["y"])
+    assert 0.4 < changed < 0.5 and abs(built["realized_noise"] - changed) < 1e-12  # p * 9/10
+    jax_built = datasets.build(DataSpec(sampler="jax", n_train=1000, label_noise=0.5, seed=1))
+    assert 0.4 < jax_built["realized_noise"] < 0.5
