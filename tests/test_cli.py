@@ -106,11 +106,11 @@ def test_executor_map_is_driver_written(tmp_path, monkeypatch):
     from genlab.sweep import ray as ray_exec
     from genlab.train import TrainSpec
 
-    def fake_map(experiment, groups, summarize, train_group):
-        for g in reversed(groups):  # out of order, as remote tasks may finish
-            yield train_group(experiment, g, summarize)
+    def fake_map(fn, calls, **options):
+        for i in reversed(range(len(calls))):  # out of order, as remote tasks may finish
+            yield i, fn(*calls[i])
 
-    monkeypatch.setattr(ray_exec, "map_groups_ray", fake_map)
+    monkeypatch.setattr(ray_exec, "map_ray", fake_map)
     spec = TrainSpec(steps=10, batch_size=20, eval_every=5, batching="slices")
     jobs = [Job(model=m, data=DataSpec(n_train=100), train=spec, lr=1e-2, seed=0) for m in ("linear", "mlp")]
     store = Store(tmp_path / "s.sqlite")

@@ -57,28 +57,32 @@ def run(experiment: str, preset: str = typer.Option("quick", help="smoke | quick
         set_: Optional[list[str]] = typer.Option(None, "--set", help="override: key=value"),
         store: Optional[Path] = STORE_OPT, progress: bool = typer.Option(True),
         executor: str = typer.Option("local", help="local | ray (optional extra)"),
+        address: Optional[str] = typer.Option(None, help="Ray cluster to join (with --executor ray)"),
         dry_run: bool = typer.Option(False, "--dry-run", help="count runs and compiled programs; train nothing"),
         retry_diverged: bool = typer.Option(False, "--retry-diverged",
                                             help="also retrain runs stored as diverged")):
     """Run EXPERIMENT (resumes: finished runs are skipped), then print its table and draw figures."""
     from genlab import experiments
     from genlab.store import open_store
-    from genlab.sweep.local import EXECUTORS
     exp = experiments.get(experiment)
     cfg = exp.config(preset, seeds=seeds, sets=set_)
-    if executor not in EXECUTORS:
-        raise ConfigError(f"unknown executor {executor!r}; choices: {', '.join(EXECUTORS)}")
-    if executor == "ray" and importlib.util.find_spec("ray") is None:
-        raise ConfigError("the ray executor needs Ray: pip install -e '.[ray]'")
+    _check_executor(executor, address)
     if dry_run:
         return _print_plan(exp, cfg)
     db = open_store(store)
     from genlab.sweep.resume import retrying_diverged
     with retrying_diverged(retry_diverged):
-        exp.execute(cfg, db, progress=progress, executor=executor)
+        exp.execute(cfg, db, progress=progress, executor=executor, address=address)
     _print_analysis(exp.analyze(db))
     for path in exp.plot(db, db.path.parent / "figures"):
         console.print(f"figure: {path}")
+
+
+def _check_executor(executor: str, address: str | None) -> None:
+    from genlab.sweep.executor import ExecutorSpec
+    ExecutorSpec(executor, address)  # raises ConfigError on a bad combination
+    if executor == "ray" and importlib.util.find_spec("ray") is None:
+        raise ConfigError("the ray executor needs Ray: pip install -e '.[ray]'")
 
 
 def _print_plan(exp, cfg) -> None:
@@ -132,22 +136,29 @@ def report(store: Optional[Path] = STORE_OPT, out: Optional[Path] = typer.Option
 
 @app.command()
 def reproduce(preset: str = typer.Option("quick"), store: Optional[Path] = STORE_OPT,
-              progress: bool = typer.Option(True)):
+              progress: bool = typer.Option(True),
+              executor: str = typer.Option("local", help="local | ray (optional extra)"),
+              address: Optional[str] = typer.Option(None, help="Ray cluster to join")):
     """Run every registered experiment at PRESET, then write the report."""
     from genlab import experiments
+    from genlab.compilation import compile_timer
     from genlab.report.html import write_report
     from genlab.store import open_store
     exps = [experiments.get(n) for n in experiments.names()]
     cfgs = [e.config(preset) for e in exps]  # validate all before writing anything
+    _check_executor(executor, address)
     db = open_store(store)
     walls = []
     for exp, cfg in zip(exps, cfgs):
         console.rule(f"{exp.name} ({preset})")
         start = time.perf_counter()
-        exp.execute(cfg, db, progress=progress)
-        walls.append(f"{exp.name} {time.perf_counter() - start:.0f} s")
+        with compile_timer() as compiled:  # this process only: Ray workers compile remotely
+            exp.execute(cfg, db, progress=progress, executor=executor, address=address)
+        walls.append(f"{exp.name} {time.perf_counter() - start:.0f} s "
+                     f"(compile {compiled.seconds:.0f} s)")
         _print_analysis(exp.analyze(db))
-    console.print(f"wall time ({preset}; finished runs are skipped): {', '.join(walls)}")
+    console.print(f"wall time ({preset}; finished runs are skipped; compile: this process, "
+                  f"including persistent-cache fetches): {', '.join(walls)}")
     console.print(f"report: {write_report(db, db.path.parent / 'report.html', exps)}")
 
 
@@ -204,6 +215,28 @@ def bench_stream(json_out: bool = typer.Option(False, "--json")):
     """Ideal-World cost: a fresh MNIST-1D batch as a fraction of an MLP train step."""
     from genlab.bench.stream import bench_stream as run_bench
     _print_json_or_dict(run_bench(), json_out)
+
+
+@bench_app.command("n-axis")
+def bench_n_axis(json_out: bool = typer.Option(False, "--json"), steps: int = 1000):
+    """A grid over N: one padded program (N a member axis) vs one program per N."""
+    from genlab.bench.members_n import bench_n_axis as run_bench
+    _print_json_or_dict(run_bench(steps=steps), json_out)
+
+
+@bench_app.command("ray")
+def bench_ray(json_out: bool = typer.Option(False, "--json"), groups: int = 12, steps: int = 1000):
+    """Many small compile groups on a local Ray: 1 vs 2 worker CPUs."""
+    from genlab.bench.ray_workers import bench_ray as run_bench
+    _print_json_or_dict(run_bench(groups=groups, steps=steps), json_out)
+
+
+@bench_app.command("profile")
+def bench_profile(json_out: bool = typer.Option(False, "--json"), members: int = 64,
+                  trace: Optional[str] = typer.Option(None, help="write a jax.profiler trace here")):
+    """Where an ensemble's train step goes: forward, backward, Adam, batch gather (ablation)."""
+    from genlab.bench.profile import bench_profile as run_bench
+    _print_json_or_dict(run_bench(members=members, trace_dir=trace), json_out)
 
 
 @bench_app.command("kernels")

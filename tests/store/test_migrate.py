@@ -69,3 +69,17 @@ def test_old_store_is_refused_then_migrated(tmp_path):
     assert json.loads(store.artifacts("e")["latest_run_ids"]) == new_ids
     assert sqlite3.connect(counts["backup"]).execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 3
     assert migrate(path)["runs"] == 0  # idempotent
+
+
+def test_cli_refuses_then_migrates(tmp_path):
+    from typer.testing import CliRunner
+
+    from genlab import cli
+    path = tmp_path / "old.sqlite"
+    v1_store(path)
+    runner = CliRunner()
+    refused = runner.invoke(cli.app, ["results", "baselines", "--format", "json", "--store", str(path)])
+    assert refused.exit_code == 2 and "genlab migrate" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert runner.invoke(cli.app, ["migrate", "--store", str(path)]).exit_code == 0
+    assert Store(path, read_only=True).runs("e")

@@ -49,14 +49,18 @@ class Experiment:
             validate_jobs(self.jobs(cfg))
         return cfg
 
-    def execute(self, cfg, store, *, progress: bool = True, executor: str = "local") -> None:
+    def execute(self, cfg, store, *, progress: bool = True, executor: str = "local",
+                address: str | None = None) -> None:
         """Run (resuming), then record which runs this config consists of, so analysis can
-        show the latest protocol rather than a mix of presets (see tables.latest_runs)."""
-        if self.run is not None:
-            ids = self.run(cfg, store, progress=progress)
-        else:
-            from genlab.sweep import run_jobs
-            ids = run_jobs(self.name, self.jobs(cfg), store, summarize=self.summarize,
-                           progress=progress, executor=executor)
+        show the latest protocol rather than a mix of presets (see tables.latest_runs).
+        executor/address reach a custom `run` too (through sweep.executor.use_executor)."""
+        from genlab.sweep.executor import ExecutorSpec, use_executor
+        with use_executor(ExecutorSpec(executor, address)):
+            if self.run is not None:
+                ids = self.run(cfg, store, progress=progress)
+            else:
+                from genlab.sweep import run_jobs
+                ids = run_jobs(self.name, self.jobs(cfg), store, summarize=self.summarize,
+                               progress=progress)
         if ids:
             store.put_artifact(self.name, LATEST_IDS, json.dumps(list(ids)).encode(), kind="json")

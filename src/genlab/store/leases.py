@@ -4,6 +4,7 @@ owner's runs become free again)."""
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import threading
 import time
@@ -13,7 +14,23 @@ TTL = 60.0  # seconds without a heartbeat before a lease is considered abandoned
 
 
 def new_owner() -> str:
-    return f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    """host:pid:nonce — on the same host a dead owner is noticed at once, elsewhere by TTL."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _is_dead_here(owner: str) -> bool:
+    """True if the owner ran on this host and its process no longer exists."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def claim(store, ids: list[str], owner: str, ttl: float = TTL, statuses=("done", "diverged")) -> list[str]:
@@ -27,6 +44,8 @@ def claim(store, ids: list[str], owner: str, ttl: float = TTL, statuses=("done",
     with db:
         db.execute("BEGIN IMMEDIATE")
         db.execute("DELETE FROM leases WHERE expires < ?", (now,))
+        dead = [o for (o,) in db.execute("SELECT DISTINCT owner FROM leases") if _is_dead_here(o)]
+        db.executemany("DELETE FROM leases WHERE owner=?", [(o,) for o in dead])
         taken = _held_by_others(db, ids, owner)
         finished = store.finished_ids(ids, statuses=statuses)
         mine = [i for i in ids if i not in taken and i not in finished]
@@ -47,13 +66,6 @@ def _held_by_others(db, ids: list[str], owner: str) -> set[str]:
 def release(db, ids: list[str], owner: str) -> None:
     """Drop `owner`'s leases on ids (call inside the transaction that writes their runs)."""
     db.executemany("DELETE FROM leases WHERE run_id=? AND owner=?", [(i, owner) for i in ids])
-
-
-def leased_by_others(store, ids: list[str], owner: str) -> set[str]:
-    """Ids currently leased (unexpired) by another owner."""
-    rows = _held_by_others(store.db, ids, owner)
-    live = {r[0] for r in store.db.execute("SELECT run_id FROM leases WHERE expires >= ?", (time.time(),))}
-    return rows & live
 
 
 class Heartbeat:

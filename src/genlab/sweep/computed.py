@@ -9,6 +9,7 @@ from genlab.identity import identity_hash
 from genlab.provenance import provenance
 from genlab.store import RunRecord, Store
 from genlab.sweep import resume
+from genlab.sweep.executor import current
 from genlab.sweep.progress import progress_bar
 
 
@@ -27,12 +28,27 @@ def run_computed(experiment: str, configs: Iterable[dict], compute: Callable[[di
     units = [[(i, c)] for i, c, needed in zip(ids, configs, resume.todo(store, ids)) if needed]
     with progress_bar(len(units), f"{experiment}: {len(units)} computations", progress) as advance:
         def train(items):
-            (config,) = items
-            t0 = time.perf_counter()
-            out = compute(config)
+            records = computed_records(experiment, compute, items[0])
             advance()
-            return [RunRecord(computed_id(experiment, config), int(config.get("seed", 0)), config,
-                              out.get("metrics", {}), out["summary"], time.perf_counter() - t0,
-                              provenance())]
-        resume.run_units(experiment, store, units, train, lambda c: (int(c.get("seed", 0)), c))
+            return records
+        if current().name == "ray":
+            from genlab.sweep.ray import run_units_ray
+            run_units_ray(experiment, store, units, computed_records,
+                          lambda items: (experiment, compute, items[0]), _describe,
+                          on_unit=advance)
+        else:
+            resume.run_units(experiment, store, units, train, _describe)
     return ids
+
+
+def _describe(config: dict) -> tuple[int, dict]:
+    return int(config.get("seed", 0)), config
+
+
+def computed_records(experiment: str, compute: Callable[[dict], dict], config: dict) -> list:
+    """One computation as its store record (run remotely by the ray executor)."""
+    t0 = time.perf_counter()
+    out = compute(config)
+    return [RunRecord(computed_id(experiment, config), int(config.get("seed", 0)), config,
+                      out.get("metrics", {}), out["summary"], time.perf_counter() - t0,
+                      provenance())]

@@ -45,7 +45,9 @@ class Job:
 
     def group_key(self) -> str:
         d = {k: v for k, v in self.to_dict().items() if k not in DYNAMIC}
-        d["data"] = self.data.shape_key()
+        # N is a member axis under "slices" batching; a padded reshuffle costs more than it
+        # saves (docs/BENCHMARKS.md, `genlab bench n-axis`), so there N still splits programs.
+        d["data"] = self.data.shape_key(pad_n=self.train.batching == "slices")
         return canonical_json(d)
 
     @property

@@ -1,7 +1,6 @@
 """Local executor: run each compile group as one train_many call; write each group atomically."""
 from __future__ import annotations
 
-import functools
 import time
 from typing import Callable
 
@@ -9,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from genlab import models
+from genlab.compilation import compile_timer
 from genlab.config import check
 from genlab.data import datasets
 from genlab.data.augment import Augmented
@@ -17,24 +16,25 @@ from genlab.data.sources import FiniteSource
 from genlab.provenance import provenance
 from genlab.store import RunRecord, Store
 from genlab.sweep import resume
+from genlab.sweep.executor import EXECUTORS, current
+from genlab.sweep.groups import RegistryModel, padded_group_data
 from genlab.sweep.jobs import Job, group_jobs
 from genlab.sweep.progress import progress_bar
 from genlab.train.loop import FINITE
 from genlab.train.many import Members, train_many
 
-EXECUTORS = ("local", "ray")
-
 
 def run_jobs(experiment: str, jobs: list[Job], store: Store, *, summarize: Callable | None = None,
-             progress: bool = True, max_members: int = 64, executor: str = "local") -> list[str]:
+             progress: bool = True, max_members: int = 64, executor: str | None = None) -> list[str]:
     """Train every job not already finished in `store`; return all run ids (in job order).
 
     summarize(job, history, eval_steps) -> dict of extra summary values (optional).
     executor: "local" (groups one after another, progress per eval chunk) or "ray" (groups as
-    remote tasks; see sweep/ray.py). Either way the driver writes each group atomically through
+    remote tasks; see sweep/ray.py); None: the command's (sweep/executor.py). Either way the driver writes each group atomically through
     the one resume path (sweep/resume.py): killing a sweep loses only the groups in flight, and
     re-running resumes. max_members and executor change speed only, never run ids or numbers.
     """
+    executor = executor or current().name
     check(executor in EXECUTORS, f"unknown executor {executor!r}; choices: {', '.join(EXECUTORS)}")
     ids = [j.run_id(experiment) for j in jobs]
     pending = [j for j, needed in zip(jobs, resume.todo(store, ids)) if needed]
@@ -58,15 +58,10 @@ def _describe(job: Job) -> tuple[int, dict]:
 
 def _run_ray(experiment, groups, store, summarize) -> None:
     """Claim every pending run, train the groups remotely, write each as it arrives."""
-    from genlab.store.leases import Heartbeat, new_owner
-    from genlab.sweep.ray import map_groups_ray
-    owner = new_owner()
-    with Heartbeat(store.path, owner):
-        mine = set(store.claim([j.run_id(experiment) for g in groups for j in g], owner,
-                               statuses=resume.result_statuses()))
-        groups = [[j for j in g if j.run_id(experiment) in mine] for g in groups]
-        for records in map_groups_ray(experiment, [g for g in groups if g], summarize, train_records):
-            store.write_group(experiment, records, owner=owner)
+    from genlab.sweep.ray import run_units_ray
+    units = [[(j.run_id(experiment), j) for j in g] for g in groups]
+    run_units_ray(experiment, store, units, train_records,
+                  lambda jobs: (experiment, jobs, summarize), _describe)
 
 
 def train_records(experiment: str, group: list[Job], summarize=None, on_chunk=None,
@@ -75,9 +70,11 @@ def train_records(experiment: str, group: list[Job], summarize=None, on_chunk=No
     status (done, or diverged at the first evaluation with a non-finite loss, metric or
     parameter). Pure: no store access. make(key) -> model overrides the registry model."""
     t0 = time.perf_counter()
-    _, hist, data, _ = train_networks(group, make, on_chunk)
+    with compile_timer() as compiled:
+        _, hist, data, _ = train_networks(group, make, on_chunk)
     wall = (time.perf_counter() - t0) / len(group)
-    steps, prov = group[0].train.eval_steps(), provenance()
+    # compile_s: the whole group's compile time (tracing + XLA, or a persistent-cache fetch)
+    steps, prov = group[0].train.eval_steps(), {**provenance(), "compile_s": compiled.seconds}
     finite = hist.pop(FINITE)
     records = []
     for m, (job, d) in enumerate(zip(group, data)):
@@ -103,8 +100,8 @@ def train_networks(group: list[Job], make=None, on_chunk=None):
                       weight_decay=tuple(j.weight_decay for j in group),
                       init_seeds=tuple(j.seed if j.init_seed is None else j.init_seed for j in group),
                       dropout=job0.uses_dropout)
-    make = make or functools.partial(_make_model, job0.model, data[0]["x"].shape[1],
-                                     tuple(sorted(job0.model_kwargs.items())))
+    make = make or RegistryModel(job0.model, data[0]["x"].shape[1],
+                                 tuple(sorted(job0.model_kwargs.items())))
     nets, hist = train_many(make, members, source, evals, job0.train, source_axis=axis,
                             eval_axis=axis, on_chunk=on_chunk)
     return nets, hist, data, members
@@ -113,10 +110,6 @@ def train_networks(group: list[Job], make=None, on_chunk=None):
 # Earlier names, kept for callers in other studies.
 train_group = train_records
 train_models = train_networks
-
-
-def _make_model(name, in_size, kwargs, key):
-    return models.make(name, key=key, in_size=in_size, num_outputs=10, **dict(kwargs))
 
 
 def _group_data(group: list[Job]):
@@ -129,6 +122,8 @@ def _group_data(group: list[Job]):
     from genlab.data.stream import StreamSource
 
     data = [datasets.build(j.data) for j in group]
+    if len({len(d["y"]) for d in data}) > 1:  # training-set size as a member axis
+        return *padded_group_data(group, data), 0, data
     spec, cap = group[0].train, group[0].train.eval_train_max
     aug = group[0].data
 

@@ -51,6 +51,8 @@ def run_units(experiment: str, store: Store, units: list[list[tuple[str, object]
     `failed` records of a unit whose training raised."""
     owner, statuses, tried = new_owner(), result_statuses(), set()
     waiting = [u for u in units if u]
+    if not waiting:
+        return
     with Heartbeat(store.path, owner, ttl):
         while waiting:
             later = []

@@ -82,7 +82,8 @@ def batch_loss(params, static, x, y, loss_name, key):
 
 
 def evaluate(params, static, evals: dict, spec: TrainSpec) -> dict:
-    """Mean metrics over each eval set {split: (x, y)}; chunked by eval_batch to bound memory."""
+    """Mean metrics over each eval set {split: (x, y)} or {split: (x, y, weight)} (a weighted
+    mean: padded rows get weight 0); chunked by eval_batch to bound memory."""
     model = eqx.combine(params, static)
 
     def one(xy):
@@ -90,9 +91,13 @@ def evaluate(params, static, evals: dict, spec: TrainSpec) -> dict:
         return per_example_metrics(spec.loss, out, xy[1])
 
     result = {}
-    for split, (x, y) in evals.items():
+    for split, (x, y, *weight) in evals.items():
         m = jax.lax.map(one, (x, y), batch_size=min(spec.eval_batch, x.shape[0]))
-        result.update({f"{split}/{k}": jnp.mean(v) for k, v in m.items()})
+        if weight:
+            result.update({f"{split}/{k}": jnp.sum(v * weight[0]) / jnp.sum(weight[0])
+                           for k, v in m.items()})
+        else:
+            result.update({f"{split}/{k}": jnp.mean(v) for k, v in m.items()})
     return result
 
 

@@ -1,0 +1,107 @@
+"""XLA compilation: a persistent compilation cache (on by default) and a compile-time counter.
+
+The cache lives in the user's cache directory (~/.cache/genlab/xla, or $XDG_CACHE_HOME); set
+GENLAB_XLA_CACHE to another directory, or to 0 / off to disable it. A JAX_COMPILATION_CACHE_DIR
+the user set already wins. Compiled programs are then reused across processes (a second
+`genlab run`, Ray workers, the test suite): measured 2 s -> 0.35 s for a typical training program.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from pathlib import Path
+
+ENV = "GENLAB_XLA_CACHE"
+OFF = ("0", "off", "false", "no", "")
+# Programs faster to compile than this are not worth a disk entry.
+MIN_COMPILE_SECONDS = "0.2"
+# Tracing + lowering + backend compile (a persistent-cache hit is timed inside backend compile).
+COMPILE_EVENTS = ("/jax/core/compile/jaxpr_trace_duration",
+                  "/jax/core/compile/jaxpr_to_mlir_module_duration",
+                  "/jax/core/compile/backend_compile_duration")
+
+
+def cache_dir() -> Path | None:
+    """Where compiled programs are kept, or None when the cache is disabled."""
+    value = os.environ.get(ENV)
+    if value is not None:
+        return None if value.strip().lower() in OFF else Path(value).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "genlab" / "xla"
+
+
+def enable_cache() -> Path | None:
+    """Turn the persistent cache on (idempotent). Before jax is imported this only sets JAX's
+    environment variables, so importing genlab stays cheap and child processes inherit it."""
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        return Path(os.environ["JAX_COMPILATION_CACHE_DIR"])
+    path = cache_dir()
+    if path is None:
+        return None
+    settings = {"JAX_COMPILATION_CACHE_DIR": str(path),
+                "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": MIN_COMPILE_SECONDS,
+                "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
+    for name, value in settings.items():
+        os.environ.setdefault(name, value)
+    if "jax" in sys.modules:  # imported before genlab: set the live config as well
+        import jax
+        jax.config.update("jax_compilation_cache_dir", str(path))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", float(MIN_COMPILE_SECONDS))
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return path
+
+
+class _Counter:
+    """Seconds this process has spent compiling, summed over JAX's compile events."""
+
+    def __init__(self):
+        self.seconds, self.programs = 0.0, 0
+        self.lock, self.registered = threading.Lock(), False
+
+    def __call__(self, event: str, duration_secs: float, **kwargs) -> None:
+        if event in COMPILE_EVENTS:
+            with self.lock:
+                self.seconds += duration_secs
+                self.programs += event == COMPILE_EVENTS[-1]
+
+    def register(self) -> None:
+        if not self.registered:
+            import jax
+            jax.monitoring.register_event_duration_secs_listener(self)
+            self.registered = True
+
+
+_COUNTER = _Counter()
+
+
+class CompileTime:
+    """Compile seconds (.seconds) and XLA programs compiled or fetched from the persistent cache
+    (.programs) inside a `compile_timer()` block; read after or during it."""
+
+    def __init__(self):
+        self.start, self.stop = (_COUNTER.seconds, _COUNTER.programs), None
+
+    def _now(self):
+        return (_COUNTER.seconds, _COUNTER.programs) if self.stop is None else self.stop
+
+    @property
+    def seconds(self) -> float:
+        return self._now()[0] - self.start[0]
+
+    @property
+    def programs(self) -> int:
+        return self._now()[1] - self.start[1]
+
+
+@contextlib.contextmanager
+def compile_timer():
+    """with compile_timer() as t: ...; t.seconds is the compile time of the block (this process,
+    all threads: do not nest timers around concurrent work)."""
+    _COUNTER.register()
+    timer = CompileTime()
+    try:
+        yield timer
+    finally:
+        timer.stop = (_COUNTER.seconds, _COUNTER.programs)
