@@ -55,7 +55,7 @@ PRESETS = {
     "smoke": Config(seeds=2, inner_steps=30, last_steps=20, outer_steps=4, compare=("relu", "elu"),
                     transfer_models=("mlp",), transfer_steps=100, width=32, num_samples=2000),
     # `genlab run meta_activation --preset quick`: the inner protocol truncated to 60 steps (meta-
-    # loss = last 40), 12 outer steps, 2 seeds, 600-step transfer runs; ~1 min of CPU on 2 cores
+    # loss = last 40), 12 outer steps, 2 seeds, 600-step transfer runs; ~90 s of CPU on 2 cores
     # (the learned activation's 1-100-1 net on every hidden unit dominates; 13 min wall at load 18
     # for a 100x15 version). Expect the meta-loss to fall and inner test acc to rise.
     "quick": Config(seeds=2, inner_steps=60, last_steps=40, outer_steps=12,
