@@ -83,9 +83,36 @@ def test_run_results_json_report(monkeypatch, capsys, tmp_path):
                             "config", "summary"}
     assert {r["status"] for r in rows} == {"done"}
     assert 0.0 <= rows[0]["summary"]["test/acc"] <= 1.0
+    code, out, _ = run_cli(monkeypatch, capsys, "results", "baselines", "--format", "csv", "--curves",
+                           "--store", store)
+    header, *lines = out.splitlines()
+    assert code == 0 and header == "run_id,step,metric,value"
+    assert {line.split(",")[0] for line in lines} == {r["run_id"] for r in rows}
+    assert {int(line.split(",")[1]) for line in lines} == {0, 50, 100}
+    code, out, _ = run_cli(monkeypatch, capsys, "results", "baselines", "--format", "csv", "--store", store)
+    assert code == 0 and "config.train.steps" in out.splitlines()[0] and "{" not in out
+    code, out, _ = run_cli(monkeypatch, capsys, "results", "baselines", "--format", "json", "--analysis",
+                           "--store", store)
+    analysis = json.loads(out)
+    assert code == 0 and analysis["conditions"]["preset"] == "smoke"
+    assert analysis["conditions"]["status"] == "complete" and analysis["headline"]
     code, _, _ = run_cli(monkeypatch, capsys, "report", "--store", store)
-    html = (tmp_path / "report.html").read_text()
-    assert code == 0 and "MNIST-1D baselines" in html and "data:image/png;base64" in html
+    html = (tmp_path / "db-report.html").read_text()  # named after the store
+    assert code == 0 and "MNIST-1D baselines" in html and "db-figures/" in html
+    assert "preset smoke" in html and "Not run" in html  # the other experiments are shown absent
+
+
+def test_results_on_absent_experiment_exit_2(monkeypatch, capsys, tmp_path):
+    from genlab.store import open_store
+    store = tmp_path / "db.sqlite"
+    open_store(store).close()
+    code, out, err = run_cli(monkeypatch, capsys, "results", "pooling", "--store", str(store))
+    assert code == 2 and "holds no runs of pooling" in err and len(err.strip().splitlines()) == 1
+
+
+def test_show_prints_config_and_set_keys(monkeypatch, capsys):
+    code, out, _ = run_cli(monkeypatch, capsys, "show", "pooling", "--preset", "smoke", "--set", "seeds=2")
+    assert code in (0, None) and "seeds" in out and "2" in out and "--set" in out
 
 
 def test_ray_executor_without_ray(monkeypatch, capsys, tmp_path):

@@ -76,4 +76,6 @@ def test_label_noise_has_one_meaning_whatever_the_sampler():
     changed = np.mean(built["y"] != clean["y"])
     assert 0.4 < changed < 0.5 and abs(built["realized_noise"] - changed) < 1e-12  # p * 9/10
     jax_built = datasets.build(DataSpec(sampler="jax", n_train=1000, label_noise=0.5, seed=1))
-    assert 0.4 < jax_built["realized_noise"] < 0.5
+    # the jax sampler's noisy *distribution* (Deep Bootstrap) always draws a wrong label (issue
+    # 16, as the paper's code does): a fraction p changes, not 0.9 p
+    assert 0.45 < jax_built["realized_noise"] < 0.55

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
+import os
+import signal
 import sys
-import time
 from pathlib import Path
 from typing import Optional
 
@@ -15,6 +17,11 @@ from typer.core import TyperGroup
 
 from genlab.config import ConfigError
 
+HELP = ("genlab: small, fast reproductions of classic findings about generalization in deep "
+        "learning.\n\nStart with `genlab list`, then `genlab run NAME --preset smoke` (seconds) "
+        "or `--preset quick` (minutes). `genlab results NAME` prints the numbers next to the "
+        "published ones; `genlab report` writes an HTML report beside the store; `genlab "
+        "reproduce` runs everything.")
 
 class _OneLineErrors(TyperGroup):
     """Bad input of any kind (ConfigError, or a usage error such as a wrong type) prints one
@@ -31,7 +38,7 @@ class _OneLineErrors(TyperGroup):
             ctx.exit(2)
 
 
-app = typer.Typer(cls=_OneLineErrors, add_completion=False, no_args_is_help=True, help=__doc__)
+app = typer.Typer(cls=_OneLineErrors, add_completion=False, no_args_is_help=True, help=HELP)
 bench_app = typer.Typer(no_args_is_help=True, help="Speed benchmarks (see docs/BENCHMARKS.md).")
 data_app = typer.Typer(no_args_is_help=True, help="Datasets.")
 app.add_typer(bench_app, name="bench")
@@ -42,27 +49,58 @@ STORE_OPT = typer.Option(None, "--store", help="SQLite store (default ./genlab-r
 
 @app.command("list")
 def list_cmd():
-    """Experiments and their presets."""
-    from genlab import experiments
+    """List the experiments, what each shows, and their presets (fast: imports no JAX)."""
+    from genlab.experiments import MODULES, catalog, names
     table = Table("experiment", "what it shows", "presets", box=None)
-    for name in experiments.names():
-        exp = experiments.get(name)
-        table.add_row(f"[bold]{name}[/bold]", exp.title, ", ".join(exp.presets))
+    for name in names():
+        described = catalog.describe(MODULES[name])
+        if described is None:  # source not a plain literal: import it
+            from genlab import experiments
+            exp = experiments.get(name)
+            described = exp.title, list(exp.presets)
+        table.add_row(f"[bold]{name}[/bold]", described[0], ", ".join(described[1]))
     console.print(table)
 
 
 @app.command()
-def run(experiment: str, preset: str = typer.Option("quick", help="smoke | quick | paper"),
-        seeds: Optional[int] = typer.Option(None, help="number of seeds"),
-        set_: Optional[list[str]] = typer.Option(None, "--set", help="override: key=value"),
-        store: Optional[Path] = STORE_OPT, progress: bool = typer.Option(True),
+def show(experiment: str = typer.Argument(..., help="experiment name (see `genlab list`)"),
+         preset: str = typer.Option("quick", help="smoke | quick | paper"),
+         seeds: Optional[int] = typer.Option(None, help="number of seeds"),
+         set_: Optional[list[str]] = typer.Option(None, "--set", help="override: key=value")):
+    """Print the full config of EXPERIMENT at PRESET and the keys --set accepts."""
+    import dataclasses
+
+    from genlab import experiments
+    exp = experiments.get(experiment)
+    cfg = exp.config(preset, seeds=seeds, sets=set_)
+    console.print(f"[bold]{exp.name}[/bold] — {exp.title}\n{exp.paper}\npreset {preset}:")
+    table = Table("--set key", "value", "type", box=None)
+    for field in dataclasses.fields(cfg):
+        kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", field.type)
+        table.add_row(field.name, repr(getattr(cfg, field.name)), str(kind))
+    console.print(table)
+    console.print("override any key with --set key=value (tuples as comma lists: --set models=mlp,cnn)")
+
+
+@app.command()
+def run(experiment: str = typer.Argument(..., help="experiment name (see `genlab list`)"),
+        preset: str = typer.Option("quick", help="smoke (seconds) | quick (minutes) | paper (hours)"),
+        seeds: Optional[int] = typer.Option(None, help="number of seeds (overrides the preset)"),
+        set_: Optional[list[str]] = typer.Option(None, "--set", help="override a config key: key=value "
+                                                 "(see `genlab show NAME`)"),
+        store: Optional[Path] = STORE_OPT,
+        progress: bool = typer.Option(True, help="progress bar (one line per group without a terminal)"),
         executor: str = typer.Option("local", help="local | ray (optional extra)"),
         address: Optional[str] = typer.Option(None, help="Ray cluster to join (with --executor ray)"),
         dry_run: bool = typer.Option(False, "--dry-run", help="count runs and compiled programs; train nothing"),
         retry_diverged: bool = typer.Option(False, "--retry-diverged",
                                             help="also retrain runs stored as diverged")):
-    """Run EXPERIMENT (resumes: finished runs are skipped), then print its table and draw figures."""
+    """Train EXPERIMENT, print its results and draw its figures.
+
+    Resumes: finished runs are skipped (diverged ones too, unless --retry-diverged). Ctrl-C stops
+    cleanly (exit 130); finished compile groups stay in the store."""
     from genlab import experiments
+    from genlab.experiments.execution import execute
     from genlab.store import open_store
     exp = experiments.get(experiment)
     cfg = exp.config(preset, seeds=seeds, sets=set_)
@@ -72,9 +110,11 @@ def run(experiment: str, preset: str = typer.Option("quick", help="smoke | quick
     db = open_store(store)
     from genlab.sweep.resume import retrying_diverged
     with retrying_diverged(retry_diverged):
-        exp.execute(cfg, db, progress=progress, executor=executor, address=address)
-    _print_analysis(exp.analyze(db))
-    for path in exp.plot(db, db.path.parent / "figures"):
+        execute(exp, cfg, db, preset=preset, overrides=set_, progress=progress, executor=executor,
+                address=address)
+    _print_results(exp, db)
+    from genlab.report.export import outputs
+    for path in exp.plot(db, outputs(db.path)["figures"]):
         console.print(f"figure: {path}")
 
 
@@ -99,67 +139,96 @@ def _print_plan(exp, cfg) -> None:
 
 
 @app.command()
-def results(experiment: str, format: str = typer.Option("table", "--format", help="table | json | csv"),
-            store: Optional[Path] = STORE_OPT, out: Optional[Path] = typer.Option(None, help="csv file")):
-    """Results of EXPERIMENT from the store: the analysis table, or one record per run (json/csv)."""
+def results(experiment: str = typer.Argument(..., help="experiment name (see `genlab list`)"),
+            format: str = typer.Option("table", "--format", help="table | json | csv"),
+            analysis: bool = typer.Option(False, "--analysis", help="with --format json: the analysis "
+                                          "(conditions, protocol, headline, tables, notes)"),
+            curves: bool = typer.Option(False, "--curves", help="with json/csv: per-step curves in long "
+                                        "format (run_id, step, metric, value)"),
+            store: Optional[Path] = STORE_OPT, out: Optional[Path] = typer.Option(None, help="write to this file")):
+    """Print the results of EXPERIMENT from the store.
+
+    table: conditions, protocol vs paper, headline, tables. json / csv: one record per run (csv:
+    one column per config key); --analysis: the analysis itself; --curves: per-step curves."""
     from genlab import experiments
+    from genlab.report import conditions, export
     from genlab.store import open_store
     from genlab.store.sqlite import STATUSES
     if format not in ("table", "json", "csv"):
         raise ConfigError(f"unknown format {format!r}; choices: table, json, csv")
+    if analysis and format != "json":
+        raise ConfigError("--analysis needs --format json")
     exp = experiments.get(experiment)
     db = open_store(store, read_only=True)
+    if exp.name not in db.experiments():
+        raise ConfigError(f"the store {db.path} holds no runs of {exp.name}; run: genlab run {exp.name}")
+    runs = db.latest_runs(exp.name)
     if format == "table":
-        _print_analysis(exp.analyze(db))
+        return _print_results(exp, db)
+    if analysis:
+        text = export.dumps({"experiment": exp.name, "title": exp.title, "paper": exp.paper,
+                             "conditions": conditions.summary(db, exp.name, runs), **exp.analyze(db)})
     elif format == "json":
         keys = ("experiment", "run_id", "seed", "status", "diverged_step", "error", "config", "summary")
-        runs = db.runs(exp.name, statuses=STATUSES)
-        typer.echo(json.dumps([{k: r[k] for k in keys} for r in runs], indent=1))  # NaN / Infinity as themselves
+        records = [{k: r[k] for k in keys} for r in db.runs(exp.name, statuses=STATUSES)]
+        # run records keep NaN / Infinity as themselves (a diverged run's values); curves: strict JSON
+        text = export.dumps(list(export.curve_rows(db, runs))) if curves else json.dumps(records, indent=1)
     else:
-        if out is None:
-            db.to_csv(sys.stdout, exp.name)
-        else:
-            console.print(f"wrote {db.to_csv(out, exp.name)}")
+        buffer = io.StringIO()
+        export.write_csv(buffer, export.curve_rows(db, runs) if curves
+                         else export.run_rows(db.runs(exp.name, statuses=STATUSES)))
+        text = buffer.getvalue()
+    if out is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+    else:
+        out.write_text(text)
+        console.print(f"wrote {out}")
 
 
 @app.command()
-def report(store: Optional[Path] = STORE_OPT, out: Optional[Path] = typer.Option(None)):
-    """Write the static HTML report (figures, tables, headline numbers) from the store alone."""
+def report(store: Optional[Path] = STORE_OPT,
+           out: Optional[Path] = typer.Option(None, help="HTML file (default: beside the store, "
+                                              "named after it: genlab.sqlite -> genlab-report.html)")):
+    """Write the HTML report (checks, conditions, tables, figures, data files) from the store."""
     from genlab import experiments
     from genlab.report.html import write_report
     from genlab.store import open_store
     db = open_store(store, read_only=True)
     exps = [experiments.get(n) for n in experiments.names()]
-    path = write_report(db, out or db.path.parent / "report.html", exps)
-    console.print(f"report: {path}")
+    console.print(f"report: {write_report(db, out, exps)}")
 
 
 @app.command()
-def reproduce(preset: str = typer.Option("quick"), store: Optional[Path] = STORE_OPT,
-              progress: bool = typer.Option(True),
+def reproduce(preset: str = typer.Option("quick", help="smoke | quick | paper"),
+              store: Optional[Path] = STORE_OPT,
+              progress: bool = typer.Option(True, help="progress bar (one line per group without a terminal)"),
               executor: str = typer.Option("local", help="local | ray (optional extra)"),
-              address: Optional[str] = typer.Option(None, help="Ray cluster to join")):
-    """Run every registered experiment at PRESET, then write the report."""
+              address: Optional[str] = typer.Option(None, help="Ray cluster to join"),
+              only: Optional[list[str]] = typer.Option(None, "--only", help="run only these experiments "
+                                                       "(repeatable); the report still lists all")):
+    """Run every registered experiment at PRESET and write the report.
+
+    The report is rewritten after each experiment, so an interrupted reproduce still leaves a
+    report of what finished."""
     from genlab import experiments
-    from genlab.compilation import compile_timer
+    from genlab.experiments.execution import execute
     from genlab.report.html import write_report
     from genlab.store import open_store
-    exps = [experiments.get(n) for n in experiments.names()]
+    every = [experiments.get(n) for n in experiments.names()]  # the report lists them all
+    exps = [experiments.get(n) for n in (only or experiments.names())]
     cfgs = [e.config(preset) for e in exps]  # validate all before writing anything
     _check_executor(executor, address)
     db = open_store(store)
     walls = []
     for exp, cfg in zip(exps, cfgs):
         console.rule(f"{exp.name} ({preset})")
-        start = time.perf_counter()
-        with compile_timer() as compiled:  # this process only: Ray workers compile remotely
-            exp.execute(cfg, db, progress=progress, executor=executor, address=address)
-        walls.append(f"{exp.name} {time.perf_counter() - start:.0f} s "
-                     f"(compile {compiled.seconds:.0f} s)")
-        _print_analysis(exp.analyze(db))
+        times = execute(exp, cfg, db, preset=preset, progress=progress, executor=executor,
+                        address=address)
+        walls.append(f"{exp.name} {times['wall_s'] or 0:.0f} s (compile {times['compile_s'] or 0:.0f} s)")
+        _print_results(exp, db)
+        console.print(f"report: {write_report(db, None, every)}")
     console.print(f"wall time ({preset}; finished runs are skipped; compile: this process, "
                   f"including persistent-cache fetches): {', '.join(walls)}")
-    console.print(f"report: {write_report(db, db.path.parent / 'report.html', exps)}")
 
 
 @app.command()
@@ -169,6 +238,13 @@ def migrate(store: Optional[Path] = STORE_OPT):
     from genlab.store.migrate import migrate as migrate_store
     counts = migrate_store(store or DEFAULT_PATH)
     console.print(f"migrated {store or DEFAULT_PATH}: {counts}")
+
+
+def _print_results(exp, db) -> None:
+    from genlab.report import conditions
+    from genlab.report.console import print_analysis
+    summary = conditions.summary(db, exp.name, db.latest_runs(exp.name))
+    print_analysis(console, exp.analyze(db), summary)
 
 
 @data_app.command("mnist1d")
@@ -257,30 +333,23 @@ def _print_json_or_dict(result: dict, json_out: bool) -> None:
         console.print(f"{k}: {v}")
 
 
-def _print_analysis(analysis: dict) -> None:
-    if analysis.get("headline"):
-        t = Table(title="headline: genlab vs published")
-        for c in ("quantity", "genlab", "published", "seeds", "check"):
-            t.add_column(c)
-        for h in analysis["headline"]:
-            t.add_row(str(h["name"]), str(h["ours"]), str(h.get("paper", "–")),
-                      str(h.get("seeds", "")), str(h.get("check", "")))
-        console.print(t)
-    for title, tab in analysis.get("tables", {}).items():
-        t = Table(title=title)
-        for c in tab["columns"]:
-            t.add_column(str(c))
-        for row in tab["rows"]:
-            t.add_row(*(str(v) for v in row))
-        console.print(t)
-    for note in analysis.get("notes", []):
-        console.print(f"note: {note}")
-
-
 def main():
-    """Entry point: typer handles usage errors (exit 2); ConfigError becomes one line and exit 2."""
+    """Entry point: typer handles usage errors (exit 2); ConfigError becomes one line and exit 2;
+    Ctrl-C prints one line and exits 130 without unwinding through XLA's threads (which crashed
+    the interpreter at exit); every finished group is already committed to the store."""
+    previous = signal.signal(signal.SIGINT, _interrupted)
     try:
         app()
     except ConfigError as e:
         typer.echo(f"error: {' '.join(str(e).split())}", err=True)
         sys.exit(2)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupted(signum, frame):
+    """Leave at once: an open store transaction rolls back (SQLite), committed groups stay."""
+    typer.echo("\ninterrupted: finished runs are kept in the store; re-run to resume", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)

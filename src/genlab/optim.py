@@ -1,13 +1,15 @@
 """Optimizers as optax chains whose lr and weight decay are injected arrays (vmappable, differentiable)."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
 import optax
 
 from genlab.config import ConfigError
 
-OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop")
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "adagrad", "global_rms", "rmsprop")
 SCHEDULES = ("constant", "cosine", "step", "warmup_cosine")
 
 
@@ -36,10 +38,13 @@ def make_optimizer(name: str, schedule, *, momentum: float = 0.9, b1: float = 0.
                    b2: float = 0.999, eps: float = 1e-8):
     """optax GradientTransformation with injected hyperparameters `lr` and `weight_decay`.
 
-    sgd/momentum/adam use L2 weight decay added to the gradient (coupled, as in PyTorch);
-    adamw decouples it. The schedule multiplies lr at every step. rmsprop is
-    jax.example_libraries' form: g / sqrt(v + eps), v = d*v + (1-d)*g^2 with v initialised to
-    ones and the decay d given as `momentum` (the MNIST-1D meta-learning notebooks use it).
+    sgd/momentum/adam/adagrad use L2 weight decay added to the gradient (coupled, as in PyTorch);
+    adamw decouples it. The schedule multiplies lr at every step. adagrad: per-coordinate
+    g / sqrt(sum of past g^2) (Duchi et al. 2011, accumulator starting at 0). global_rms: gradient
+    descent with ONE adaptive step for all parameters, the whole gradient divided by a running RMS
+    of its global norm (Arora, Cohen, Hu & Luo 2019's optimizer for deep matrix factorization).
+    rmsprop is jax.example_libraries' form: g / sqrt(v + eps), v = d*v + (1-d)*g^2 with v
+    initialised to ones and the decay d given as `momentum` (the MNIST-1D meta-learning notebooks).
     """
     if name not in OPTIMIZERS:
         raise ConfigError(f"unknown optimizer {name!r}; choices: {', '.join(OPTIMIZERS)}")
@@ -53,6 +58,8 @@ def make_optimizer(name: str, schedule, *, momentum: float = 0.9, b1: float = 0.
         core = {"sgd": optax.identity(),
                 "momentum": optax.trace(decay=momentum),
                 "adam": optax.scale_by_adam(b1=b1, b2=b2, eps=eps),
+                "adagrad": optax.scale_by_rss(initial_accumulator_value=0.0, eps=eps),
+                "global_rms": scale_by_global_rms(decay=b2, eps=eps),
                 "rmsprop": optax.scale_by_rms(decay=momentum, eps=eps, initial_scale=1.0)}[name]
         return optax.chain(optax.add_decayed_weights(weight_decay), core, scale_lr)
 
@@ -65,3 +72,27 @@ def _scale_by_array(factor):
         del params
         return jax.tree.map(lambda u: u * jnp.asarray(factor, u.dtype), updates), state
     return optax.GradientTransformation(lambda params: optax.EmptyState(), update)
+
+
+class GlobalRmsState(NamedTuple):
+    count: jax.Array
+    mean_square: jax.Array
+
+
+def scale_by_global_rms(decay: float = 0.999, eps: float = 1e-8) -> optax.GradientTransformation:
+    """g / sqrt(v_t) with v_t a bias-corrected running mean of ||g||^2 (one number for the whole
+    pytree), so every coordinate keeps the gradient's direction; only the step length adapts."""
+    def init(params):
+        del params
+        return GlobalRmsState(jnp.zeros((), jnp.int32), jnp.zeros((), jnp.float32))
+
+    def update(updates, state, params=None):
+        del params
+        square = sum(jnp.sum(jnp.square(u)) for u in jax.tree.leaves(updates))
+        count = state.count + 1
+        mean_square = decay * state.mean_square + (1.0 - decay) * square
+        corrected = mean_square / (1.0 - decay ** count.astype(jnp.float32))
+        scale = 1.0 / (jnp.sqrt(corrected) + eps)
+        return jax.tree.map(lambda u: u * scale.astype(u.dtype), updates), GlobalRmsState(count, mean_square)
+
+    return optax.GradientTransformation(init, update)

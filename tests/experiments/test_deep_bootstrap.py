@@ -8,7 +8,7 @@ import pytest
 
 from genlab import rng
 from genlab.experiments import deep_bootstrap as db
-from genlab.experiments import deep_bootstrap_report as report
+from genlab.experiments.deep_bootstrap import report
 from genlab.store import RunRecord, Store
 from genlab.sweep.local import train_group
 
@@ -82,14 +82,15 @@ def test_finetune_starts_both_worlds_from_the_pretrained_network(store_path, fro
     assert len(store.runs(db.NAME)) == 4
 
 
-def _synthetic_store(path, gap: float):
-    """Runs whose curves are known: Real converges at step 200, Ideal sits `gap` below Real."""
+def _synthetic_store(path, gap: float, converges: bool = True):
+    """Runs whose curves are known: Real converges at step 200 (or never), Ideal sits `gap` below."""
     store, steps = Store(path), [0, 100, 200, 300]
     for world in ("real", "ideal"):
         for seed in range(2):
             for model, offset in (("mlp", 0.2), ("cnn", 0.0)):
                 soft = np.array([0.9, 0.5, 0.3, 0.3]) + offset - (gap * np.arange(4) / 3 if world == "ideal" else 0)
-                acc = {"real": [0.1, 0.7, 0.995, 1.0], "ideal": [0.1, 0.6, 0.8, 0.85]}[world]
+                acc = {"real": [0.1, 0.7, 0.995, 1.0] if converges else [0.1, 0.5, 0.6, 0.7],
+                       "ideal": [0.1, 0.6, 0.8, 0.85]}[world]
                 job = db._job(TINY, model, 1000, world, seed)
                 metrics = {"test/soft_error": (steps, soft.tolist()), "test/acc": (steps, (1 - soft).tolist()),
                            "train/acc": (steps, acc)}
@@ -106,3 +107,11 @@ def test_analyze_and_plot_from_the_store(store_path, tmp_path):
     assert row[5] == "6.0 ± 0.0" and row[8] == "30.0 ± 0.0" and row[9] == "21.0 ± 0.0"
     assert [h["check"] for h in out["headline"]] == ["ok", "ok", "ok"]  # gap 6% <= tolerance; same ranking
     assert len(db.EXPERIMENT.plot(store, tmp_path / "figs")) == 2
+
+
+def test_a_real_world_that_never_converges_is_reported_not_checked(store_path):
+    out = db.EXPERIMENT.analyze(_synthetic_store(store_path, gap=0.09, converges=False))
+    gaps = [h for h in out["headline"] if "before T_conv" in h["name"]]
+    assert gaps and all(h["check"].startswith("not converged") for h in gaps)
+    assert any(n.startswith("Never reached T_conv") and "main cnn N=1000" in n for n in out["notes"])
+    assert ["SGD steps T", "39000", "20", "DEVIATES"] in out["protocol"]["rows"]  # from the configs

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from genlab.config import ConfigError
-from genlab.experiments import ntk, ntk_nets
+from genlab.experiments import ntk
+from genlab.experiments.ntk import nets as ntk_nets
 from genlab.kernels import apply_fc, init_fc
 from genlab.store import Store
 

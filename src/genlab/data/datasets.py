@@ -29,7 +29,8 @@ class DataSpec:
     sampler="jax": n_train (default 4000) and n_test (default 10,000) fresh samples drawn by
     genlab.data.mnist1d_jax from key streams "train" / "test" under `seed`, standardized with the
     frozen constants; `generator` overrides the sampler's MNIST1DArgs. Here label_noise is a
-    property of the distribution (Deep Bootstrap): train, test and stream labels alike; condition
+    property of the distribution (Deep Bootstrap: a noisy label is always a wrong class, so a
+    fraction p changes rather than 0.9 p): train, test and stream labels alike; condition
     must be "true" and positions "none". stream=True (sampler "jax" only) is the Ideal World:
     every training batch is fresh; the n_train samples then serve only as a fixed held-out "train"
     eval set the network never trains on."""

@@ -22,11 +22,14 @@ _CHUNK = 2000  # draw_split's fixed chunk size
 
 
 def noisy_labels(key, y, p):
-    """Replace each label with probability p by a uniform class (possibly the same one), as
-    genlab.data.corrupt.corrupt_labels does in NumPy. y (n,) int32 -> (n,) int32; p traced."""
+    """Replace each label with probability p by a uniformly drawn *wrong* class, as the Deep
+    Bootstrap's noisy distribution does (so a fraction p of labels changes, not 0.9 p as with a
+    uniform redraw; Zhang et al.'s corruption in genlab.data.corrupt keeps its uniform redraw).
+    y (n,) int32 -> (n,) int32; p traced."""
     k_replace, k_class = jax.random.split(key)
     replace = jax.random.uniform(k_replace, y.shape) < p
-    return jnp.where(replace, jax.random.randint(k_class, y.shape, 0, NUM_CLASSES), y).astype(y.dtype)
+    wrong = (y + jax.random.randint(k_class, y.shape, 1, NUM_CLASSES)) % NUM_CLASSES
+    return jnp.where(replace, wrong, y).astype(y.dtype)
 
 
 def draw(key, n: int, args: MNIST1DArgs, label_noise=0.0):

@@ -18,6 +18,8 @@ MODULES = {
     "double_descent": "genlab.experiments.double_descent",
     "pooling": "genlab.experiments.pooling",
     "spatial_prior": "genlab.experiments.spatial_prior",
+    "dmf": "genlab.experiments.dmf",
+    "optimizers": "genlab.experiments.optimizers",
     "meta_lr": "genlab.experiments.meta.lr",
     "meta_activation": "genlab.experiments.meta.activation",
 }

@@ -8,7 +8,7 @@ import dataclasses
 from genlab.data.datasets import DataSpec
 from genlab.experiments import tables
 from genlab.experiments.base import Experiment
-from genlab.experiments.protocol import Reference
+from genlab.experiments.protocol import Reference, protocol_table
 from genlab.report import figures
 from genlab.sweep import Job
 
@@ -61,11 +61,24 @@ def analyze(store) -> dict:
             row += [tables.fmt_stat(stat), pub if pub is not None else "–"]
             if stat.n:
                 headline.append({"name": f"{model} {variant} test acc (%)", "ours": tables.fmt_stat(stat),
-                                 "paper": pub, "seeds": stat.n, "check": _check(model, variant, stat.mean * 100)})
+                                 "paper": f"{pub} (Greydanus & Kobak 2024, Table 1)" if pub else None,
+                                 "expected": _expected(model, variant), "seeds": stat.n,
+                                 "check": _check(model, variant, stat.mean * 100)})
         rows.append(row + [tables.status_counts(runs)])
     cols = ["model", "test acc % (ours)", "published", "shuffled: ours", "shuffled: published", "runs"]
     return {"tables": {"MNIST-1D baselines, final test accuracy (mean ± std over seeds)":
-                       tables.table(cols, rows)}, "headline": headline}
+                       tables.table(cols, rows)}, "headline": headline,
+            "protocol": protocol_table(tables.latest_runs(store, NAME)),
+            "captions": {"baselines_test_acc": "Test accuracy over training for each model on "
+                         "original and position-shuffled MNIST-1D (mean ± std over seeds): the "
+                         "curves behind Table 1 of Greydanus & Kobak 2024."}}
+
+
+def _expected(model: str, variant: str) -> str | None:
+    if variant == "shuffled":
+        return f"≤ {SHUFFLED_CNN_MAX} (6000 steps)" if model == "cnn" else None
+    lo, hi = TARGETS.get(model, (None, None))
+    return None if lo is None else f"{lo}–{hi} (6000 steps)"
 
 
 def _check(model: str, variant: str, acc: float) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 from genlab.data.datasets import DataSpec
 from genlab.experiments import series, tables
 from genlab.experiments.base import Experiment
-from genlab.experiments.protocol import Reference
+from genlab.experiments.protocol import Reference, protocol_table
 from genlab.models.cnn1d import POOLS
 from genlab.report import figures
 from genlab.sweep import Job
@@ -78,14 +78,22 @@ def analyze(store) -> dict:
         paper = {n: PUBLISHED[n]["max"] - PUBLISHED[n]["none"] for n in PUBLISHED}
         headline.append({"name": f"max-pool gain over none (pp) at n={sizes[0]} -> n={sizes[-1]}",
                          "ours": f"{small:+.1f} -> {large:+.1f}",
-                         "paper": f"{paper[1000]:+d} (n=1000) -> {paper[50000]:+d} (n=50000)",
+                         "paper": f"{paper[1000]:+d} (n=1000) -> {paper[50000]:+d} (n=50000), "
+                                  "Greydanus & Kobak 2024",
+                         "expected": "gain > 5 at the smallest n, shrinking with n",
                          "seeds": min(s.seeds for s in cs.values()),
                          "check": "ok" if small > large and small > 5 else "MISS"})
     return {"tables": {"Pooling vs training-set size: test accuracy % (mean ± std over seeds)":
                        tables.table(cols, rows)},
             "headline": headline,
             "notes": [(f"test set: the same {N_TEST} generated examples for every size; training "
-                      "sets are nested prefixes of one 50,000-example set")]}
+                      "sets are nested prefixes of one 50,000-example set")],
+            "protocol": protocol_table(tables.latest_runs(store, NAME), (
+                ("training sizes", "1000 … 50000", "config:data.n_train"),)),
+            "captions": {"pooling_test_acc": "Test accuracy of the CNN with each pooling variant "
+                         "against the training-set size (left; crosses: the published values, "
+                         "one seed, in the variant's color) and the gain over no pooling (right): "
+                         "the sample-efficiency figure of Greydanus & Kobak 2024."}}
 
 
 def plot(store, outdir):
@@ -95,13 +103,20 @@ def plot(store, outdir):
         series.errorbars(axes[0][0], s, "test/acc", label=pool)
         gain = [pooling_gain(cs, n, pool) * 100 for n in s.x]
         axes[0][1].plot(s.x, gain, marker=".", label=pool)
-    for n, accs in PUBLISHED.items():
-        axes[0][0].scatter([n] * len(accs), list(accs.values()), marker="x", color="k", s=12,
-                           label="paper (1 seed)" if n == 1000 else None)
-    axes[0][0].set(xscale="log", xlabel="training examples", ylabel="test accuracy (%)",
+    colors = {c.get_label(): c.lines[0].get_color() for c in axes[0][0].containers}
+    first = True
+    for n, accs in PUBLISHED.items():  # each published point in its variant's color (run ones only)
+        for pool in (p for p in accs if p in colors):
+            axes[0][0].scatter([n], [accs[pool]], marker="x", s=28, color=colors[pool],
+                               label="published (1 seed)" if first else None)
+            first = False
+    axes[0][0].set(xlabel="training examples", ylabel="test accuracy (%)",
                    title="MNIST-1D, CNN with pooling variants")
     axes[0][1].axhline(0, color="k", lw=0.8)
-    axes[0][1].set(xscale="log", xlabel="training examples", ylabel="gain over no pooling (pp)")
+    axes[0][1].set(xlabel="training examples", ylabel="gain over no pooling (pp)")
+    sizes = sorted({n for s in cs.values() for n in s.x} | set(PUBLISHED))
+    for ax in axes[0]:
+        figures.log_ticks(ax, sizes)
     axes[0][0].legend(fontsize=7)
     return [figures.save(fig, outdir, "pooling_test_acc")]
 

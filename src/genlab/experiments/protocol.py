@@ -20,3 +20,17 @@ class Reference:
         """The reference TrainSpec at this config's steps, batch size and eval interval."""
         return TrainSpec(steps=self.steps, batch_size=self.batch_size, eval_every=self.eval_every,
                          optimizer="adam", batching="slices")
+
+
+# The reference protocol as published, for the report's protocol-vs-paper table.
+PUBLISHED = (("optimizer", "adam", "config:train.optimizer"), ("learning rate", 0.01, "config:lr"),
+             ("batch size", 100, "config:train.batch_size"),
+             ("batches", "slices", "config:train.batching"),
+             ("training steps", 6000, "config:train.steps"))
+
+
+def protocol_table(runs: list[dict], extra: tuple = ()) -> dict:
+    """Protocol vs paper for an experiment on the reference protocol (plus its own `extra` rows,
+    e.g. the training-set sizes), read from the stored run configs."""
+    from genlab.report import conditions
+    return conditions.protocol(runs, [*PUBLISHED, *extra])

@@ -7,7 +7,7 @@ import dataclasses
 from genlab.data.datasets import DataSpec
 from genlab.experiments import fitting, tables
 from genlab.experiments.base import Experiment
-from genlab.report import figures
+from genlab.report import conditions, figures
 from genlab.sweep import Job
 from genlab.train import TrainSpec
 
@@ -117,21 +117,38 @@ def analyze(store) -> dict:
         "Label corruption p (relative time: steps to 100% train acc / same seed's true labels)":
             tables.table(["model", "p", "realized noise", *fit_cols, "relative time"], noise_rows),
         "Explicit regularizers (the paper's Table 1)": tables.table(reg_cols, reg_rows)},
-        "headline": [h for a in archs for h in _headline(a, g)], "notes": NOTES}
+        "headline": [h for a in archs for h in _headline(a, g)], "notes": NOTES,
+        "protocol": conditions.protocol(tables.latest_runs(store, NAME), PROTOCOL), "captions": CAPTIONS}
+
+
+# Zhang et al. 2017 trained on CIFAR-10 / ImageNet with SGD + momentum 0.9 (lr 0.1 or 0.01).
+PROTOCOL = (("data", "CIFAR-10 (50000 train)", "MNIST-1D (frozen)"),
+            ("training examples", 50000, "config:data.n_train"),
+            ("optimizer", "momentum", "config:train.optimizer"),
+            ("models", "Inception, AlexNet, MLP 1x512, MLP 3x512", "config:model"))
+CAPTIONS = {
+    "randomization_loss": "Training loss under each data condition (true labels, random labels, "
+                          "shuffled / random / Gaussian inputs): Zhang et al. 2017, Fig. 1a.",
+    "randomization_relative_time": "Steps to fit the training set relative to the same seed's "
+                                   "true-label run, against label corruption p (Fig. 1b).",
+    "randomization_test_error": "Test error against label corruption p (Fig. 1c).",
+}
 
 
 def _headline(a: str, g: dict) -> list[dict]:
     rand, true = g.get((a, 1.0, "none"), []), g.get((a, 0.0, "none"), [])
     p = next((q for q in (0.6, 0.4, 0.8, 0.2) if (a, q, "none") in g), None)
-    rows = [fitting.stat_row(f"{a}: random labels, train acc (%)", rand, "train/acc", "100",
-                             lambda m: m >= 0.99),
-            fitting.stat_row(f"{a}: random labels, test acc (%)", rand, "test/acc", "≈10 (chance)",
-                             lambda m: abs(m - 0.1) < 0.03),
+    rows = [fitting.stat_row(f"{a}: random labels, train acc (%)", rand, "train/acc",
+                             "100 (Zhang et al. 2017, Fig. 1a)", lambda m: m >= 0.99),
+            fitting.stat_row(f"{a}: random labels, test acc (%)", rand, "test/acc",
+                             "chance (Zhang et al. 2017)", lambda m: abs(m - 0.1) < 0.03,
+                             expected="10 ± 3"),
             fitting.ratio_row(f"{a}: steps to fit, random / true labels",
                               fitting.ratios(rand, true)),
             p is not None and fitting.stat_row(
                 f"{a}: realized label noise at p = {p}", g[(a, p, "none")], "data/realized_noise",
-                f"{0.9 * p:.2f} (= 0.9p)", lambda m: abs(m - 0.9 * p) < 0.05, 1.0, 3),
+                "– (not a published quantity)", lambda m: abs(m - 0.9 * p) < 0.05, 1.0, 3,
+                expected=f"{0.9 * p:.2f} (= 0.9p: uniform redraw)"),
             fitting.noise_row(f"{a}: test error (%) vs p",
                               *fitting.noise_curve(g, a, "test_error")),
             fitting.change_row(f"{a}: test-acc change from one regularizer (pp)", true,
@@ -139,8 +156,9 @@ def _headline(a: str, g: dict) -> list[dict]:
                                 if (a, 0.0, r) in g})]
     for r in ("wd+dropout", "aug+wd+dropout"):  # the paper: no regularizer stops the fit
         rows.append(fitting.stat_row(f"{a}: random labels + {r}, train acc (%)",
-                                     g.get((a, 1.0, r), []), "train/acc", "fits (≈100)",
-                                     lambda m: m >= 0.99))
+                                     g.get((a, 1.0, r), []), "train/acc",
+                                     "still fits (Zhang et al. 2017, Table 1)",
+                                     lambda m: m >= 0.99, expected="≥ 99"))
     return [r for r in rows if r]
 
 

@@ -11,7 +11,7 @@ from genlab.data.datasets import DataSpec
 from genlab.experiments import series, tables
 from genlab.experiments.base import Experiment
 from genlab.experiments.baselines import PUBLISHED  # (original, shuffled) test acc %
-from genlab.experiments.protocol import Reference
+from genlab.experiments.protocol import Reference, protocol_table
 from genlab.report import figures
 from genlab.sweep import Job
 
@@ -21,6 +21,8 @@ MODELS = ("linear", "mlp", "cnn", "gru", "resnet1d", "transformer")
 VARIANTS = {"original": "none", "shuffled": "shuffle", "flipped": "flip"}
 LOCAL = ("cnn", "gru", "resnet1d")  # models whose architecture sees neighbouring positions
 MIN_LOCAL_DROP, MAX_GLOBAL_DROP = 20.0, 3.0  # checks on the shuffle drop (pp)
+MAX_FLIP_DROP = 3.0  # a mirror keeps neighbours adjacent: no model should lose more (pp)
+SOURCE = "Greydanus & Kobak 2024"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,21 +86,47 @@ def analyze(store) -> dict:
         rows.append([m, *(s.cell("test/acc", v) for v in VARIANTS), f"{lost[m]:.1f}",
                      f"{drop(s, 'flipped'):.1f}", *(pub if pub else ("–", "–"))])
         headline.append({"name": f"{m}: accuracy lost to shuffling (pp)", "ours": f"{lost[m]:.1f}",
-                         "paper": pub[0] - pub[1] if pub else None, "seeds": s.seeds,
+                         "paper": f"{pub[0] - pub[1]} ({SOURCE}, Table 1)" if pub else None,
+                         "expected": _expected(m), "seeds": s.seeds,
                          "check": _check(m, lost[m])})
     # the published finding, among the published models: the CNN loses the most
     drops = {m: d for m, d in lost.items() if m in PUBLISHED and np.isfinite(d)}
     if len(drops) > 1:
         most = max(drops, key=drops.get)
         headline.append({"name": "published model losing the most to shuffling", "ours": f"{most} "
-                         f"({drops[most]:.1f} pp)", "paper": "cnn (38 pp; gru 34)",
+                         f"({drops[most]:.1f} pp)", "paper": f"cnn (38 pp; gru 34; {SOURCE})",
                          "seeds": min(cs[(m,)].seeds for m in drops),
                          "check": ("ok" if most == "cnn" else "MISS") if "cnn" in drops else ""})
     cols = ["model", *(f"{v} %" for v in VARIANTS), "shuffle drop (pp)", "flip drop (pp)",
             "paper original", "paper shuffled"]
     return {"tables": {"Spatial prior: test accuracy % by position variant (mean ± std over seeds)":
                        tables.table(cols, rows)},
-            "headline": headline}
+            "headline": headline + _flip_headline(cs, models),
+            "protocol": protocol_table(tables.latest_runs(store, NAME)),
+            "captions": {"spatial_prior_bars": "Test accuracy per model on original, shuffled "
+                         "(one fixed permutation of the 40 positions) and flipped (mirrored) "
+                         f"signals; crosses: the published original / shuffled values ({SOURCE}, "
+                         "Table 1), in the variant's color."}}
+
+
+def _expected(model: str) -> str | None:
+    if model in LOCAL:
+        return f"≥ {MIN_LOCAL_DROP:.0f} (local architecture)"
+    return f"≤ {MAX_GLOBAL_DROP:.0f} (order-blind)" if model in ("linear", "mlp") else None
+
+
+def _flip_headline(cs: dict, models: list[str]) -> list[dict]:
+    """Flipped signals: the largest accuracy change over models (a check the table lacked)."""
+    flips = {m: drop(cs[(m,)], "flipped") for m in models}
+    flips = {m: d for m, d in flips.items() if np.isfinite(d)}
+    if not flips:
+        return []
+    worst = max(flips, key=lambda m: abs(flips[m]))
+    return [{"name": "largest accuracy lost to flipping the signal, over models (pp)",
+             "ours": f"{flips[worst]:.1f} ({worst})", "paper": "– (not in the published table)",
+             "expected": f"|drop| ≤ {MAX_FLIP_DROP:.0f} (a mirror keeps neighbours adjacent)",
+             "seeds": min(cs[(m,)].seeds for m in flips),
+             "check": "ok" if abs(flips[worst]) <= MAX_FLIP_DROP else "MISS"}]
 
 
 def plot(store, outdir):
@@ -113,12 +141,12 @@ def plot(store, outdir):
         std = [st[1][cs[(m,)].x.index(v)] * 100 if v in cs[(m,)].x else 0.0
                for m, st in zip(models, stats)]
         ax.bar(np.arange(len(models)) + (i - 1) * width, mean, width, yerr=std, capsize=2, label=v)
-    for j, m in enumerate(models):
+    for j, m in enumerate(models):  # published original / shuffled, over their own bars
         for i, acc in enumerate(PUBLISHED.get(m, ())):
-            ax.scatter(j + (i - 1) * width, acc, marker="x", color="k", s=14, zorder=3,
-                       label="paper" if (j, i) == (0, 0) else None)
+            ax.scatter(j + (i - 1) * width, acc, marker="x", color="k", s=20, zorder=3,
+                       label="published" if (j, i) == (0, 0) else None)
     ax.set_xticks(np.arange(len(models)), models)
-    ax.set(ylabel="test accuracy (%)", title="MNIST-1D: original vs shuffled vs flipped positions")
+    ax.set(ylabel="test accuracy (%)", title="original vs shuffled vs flipped positions")
     ax.legend(fontsize=7)
     return [figures.save(fig, outdir, "spatial_prior_bars")]
 

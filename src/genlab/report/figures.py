@@ -1,4 +1,5 @@
-"""Shared matplotlib pieces: headless backend, curve panels with mean ± std bands, saving."""
+"""Shared matplotlib pieces: headless backend, one palette and print-readable sizes for every
+experiment, curve panels with mean ± std bands, readable log axes, saving without clipping."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,6 +9,14 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+# Okabe-Ito: distinguishable in color-blind vision and in greyscale print order.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+STYLE = {"axes.prop_cycle": matplotlib.cycler(color=PALETTE), "font.size": 9, "axes.titlesize": 9,
+         "axes.labelsize": 9, "xtick.labelsize": 8, "ytick.labelsize": 8, "legend.fontsize": 7,
+         "legend.framealpha": 0.8, "axes.grid": True, "grid.alpha": 0.25, "lines.linewidth": 1.4}
+plt.rcParams.update(STYLE)
+MAX_TICKS = 8
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, width: float = 4.2, height: float = 3.2):
@@ -24,6 +33,27 @@ def band(ax, steps, values, label=None, color=None, linestyle="-", alpha=0.2):
     std = values.std(axis=0, ddof=1) if values.shape[0] > 1 else np.zeros_like(mean)
     line, = ax.plot(steps, mean, label=label, color=color, linestyle=linestyle)
     ax.fill_between(steps, mean - std, mean + std, color=line.get_color(), alpha=alpha, linewidth=0)
+
+
+def log_ticks(ax, values, axis: str = "x") -> None:
+    """A log axis labelled at the data's own values (as plain numbers, at most MAX_TICKS of
+    them, no minor ticks): matplotlib's default mixes 10^k and 2x10^k labels that overlap."""
+    values = sorted({v for v in values if v is not None and v > 0})
+    if not values:
+        return
+    step = -(-len(values) // MAX_TICKS)
+    shown = values[::step] if values[-1] in values[::step] else values[::step] + [values[-1]]
+    setter = ax.set_xticks if axis == "x" else ax.set_yticks
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    setter(shown, [f"{v:g}" for v in shown])
+    ax.minorticks_off()
+
+
+def absent(ax, text: str) -> None:
+    """A panel whose data this store does not hold: say so instead of leaving it blank."""
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, fontsize=8, color="0.4",
+            transform=ax.transAxes)
 
 
 def mark_diverged(ax, runs: list[dict]) -> int:
@@ -43,6 +73,6 @@ def save(fig, outdir: Path, name: str) -> Path:
     outdir.mkdir(parents=True, exist_ok=True)
     path = outdir / f"{name}.png"
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight", pad_inches=0.1)  # never clip a label or title
     plt.close(fig)
     return path

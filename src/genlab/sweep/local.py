@@ -101,7 +101,8 @@ def train_networks(group: list[Job], make=None, on_chunk=None):
                       init_seeds=tuple(j.seed if j.init_seed is None else j.init_seed for j in group),
                       dropout=job0.uses_dropout)
     make = make or RegistryModel(job0.model, data[0]["x"].shape[1],
-                                 tuple(sorted(job0.model_kwargs.items())))
+                                 tuple(sorted(job0.model_kwargs.items())),
+                                 num_outputs=data[0].get("num_outputs", 10))  # from the data
     nets, hist = train_many(make, members, source, evals, job0.train, source_axis=axis,
                             eval_axis=axis, on_chunk=on_chunk)
     return nets, hist, data, members

@@ -71,6 +71,7 @@ class State(eqx.Module):
     opt_state: Any
     data_state: Any
     step: jax.Array
+    stop_step: Any = None  # step at which the stop rule froze training; -1 while it has not
 
 
 def batch_loss(params, static, x, y, loss_name, key):
@@ -81,9 +82,10 @@ def batch_loss(params, static, x, y, loss_name, key):
     return jnp.mean(jax.vmap(lambda o, t: per_example_loss(loss_name, o, t))(out, y))
 
 
-def evaluate(params, static, evals: dict, spec: TrainSpec) -> dict:
+def evaluate(params, static, evals: dict, spec: TrainSpec, probe=None) -> dict:
     """Mean metrics over each eval set {split: (x, y)} or {split: (x, y, weight)} (a weighted
-    mean: padded rows get weight 0); chunked by eval_batch to bound memory."""
+    mean: padded rows get weight 0); chunked by eval_batch to bound memory.
+    probe(model) -> {name: scalar} adds whole-model measurements (e.g. singular values)."""
     model = eqx.combine(params, static)
 
     def one(xy):
@@ -98,6 +100,8 @@ def evaluate(params, static, evals: dict, spec: TrainSpec) -> dict:
                            for k, v in m.items()})
         else:
             result.update({f"{split}/{k}": jnp.mean(v) for k, v in m.items()})
+    if probe is not None:
+        result.update(probe(model))
     return result
 
 
@@ -115,16 +119,21 @@ def split_trainable(model, frozen=None):
 def init_state(model, hyper: dict, source, keys: dict, spec: TrainSpec, frozen=None):
     params, static = split_trainable(model, frozen)
     opt = spec.optimizer_fn()(lr=hyper["lr"], weight_decay=hyper["weight_decay"])
-    state = State(params, opt.init(params), source.init(keys["data"]), jnp.zeros((), jnp.int32))
+    state = State(params, opt.init(params), source.init(keys["data"]), jnp.zeros((), jnp.int32),
+                  jnp.full((), -1, jnp.int32))
     return state, static
 
 
 def run_chunk(state: State, static, hyper, source, evals, keys, spec: TrainSpec, mask=None, *,
-              step_losses: bool = False):
+              stop_loss=None, probe=None, step_losses: bool = False):
     """eval_every optimizer steps, then one evaluation. Returns (state, metrics at the new step).
 
     hyper may hold "lr_steps" (steps,): a per-step factor on the update (a learnable lr schedule).
     step_losses=True adds "train/step_loss" (eval_every,), every step's minibatch loss.
+
+    stop_loss: once a step's batch loss (before its update) is <= stop_loss, that step and every
+    later one leave params and optimizer state unchanged; state.stop_step records that step
+    (reported as train/stop_step, -1 = not reached). Full batch: the step the train loss got there.
     """
     opt = spec.optimizer_fn()(lr=hyper["lr"], weight_decay=hyper["weight_decay"])
     dropout = keys.get("dropout")
@@ -140,11 +149,19 @@ def run_chunk(state: State, static, hyper, source, evals, keys, spec: TrainSpec,
         if mask is not None:  # lottery tickets: pruned weights get no update and stay zero
             updates = jax.tree.map(lambda u, m: u * m, updates, mask)
         params = eqx.apply_updates(st.params, updates)
-        return State(params, opt_state, data_state, st.step + 1), loss
+        stop_step = st.stop_step
+        if stop_loss is not None:
+            stop_step = jnp.where((stop_step < 0) & (loss <= stop_loss), st.step, stop_step)
+            frozen = stop_step >= 0
+            params, opt_state = jax.tree.map(lambda old, new: jnp.where(frozen, old, new),
+                                             (st.params, st.opt_state), (params, opt_state))
+        return State(params, opt_state, data_state, st.step + 1, stop_step), loss
 
     state, losses = jax.lax.scan(step_fn, state, None, length=spec.eval_every)
-    metrics = evaluate(state.params, static, evals, spec)
+    metrics = evaluate(state.params, static, evals, spec, probe)
     metrics["train/batch_loss"] = jnp.mean(losses)
+    if stop_loss is not None:
+        metrics["train/stop_step"] = state.stop_step
     metrics = mark_finite(metrics, state.params)
     if step_losses:
         metrics["train/step_loss"] = losses

@@ -5,6 +5,7 @@ import dataclasses
 from typing import Callable
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -24,6 +25,7 @@ class Members:
     init_seeds: tuple[int, ...] | None = None
     data_seeds: tuple[int, ...] | None = None
     dropout: bool = False
+    init_scale: tuple[float, ...] | None = None  # per member; see scale_init
 
     def __len__(self) -> int:
         return len(self.seeds)
@@ -39,21 +41,35 @@ class Members:
 
     def hyper(self) -> dict:
         wd = self.weight_decay or (0.0,) * len(self)
-        return {"lr": jnp.asarray(self.lr, jnp.float32), "weight_decay": jnp.asarray(wd, jnp.float32)}
+        out = {"lr": jnp.asarray(self.lr, jnp.float32), "weight_decay": jnp.asarray(wd, jnp.float32)}
+        if self.init_scale is not None:
+            out["init_scale"] = jnp.asarray(self.init_scale, jnp.float32)
+        return out
+
+
+def scale_init(model, scale):
+    """The model at init scale `scale`: its own `scale_init(scale)` when it defines one (a
+    product of matrices scales each factor by scale**(1/depth)), else every float array * scale."""
+    if hasattr(model, "scale_init"):
+        return model.scale_init(scale)
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+    return eqx.combine(jax.tree.map(lambda p: p * scale.astype(p.dtype), params), static)
 
 
 # The step counter is shared by all members (unbatched): a source's lax.cond on it (e.g. a new
 # permutation each epoch) then stays a real branch under vmap instead of becoming a select that
 # computes both sides at every step (measured: reshuffle batching 11x slower for a small MLP).
-_STATE_AXES = State(0, 0, 0, None)
+_STATE_AXES = State(0, 0, 0, None, 0)
 
 
 @eqx.filter_jit
-def _init_many(make_model, hyper, source, evals, keys, spec, axes):
+def _init_many(make_model, hyper, source, evals, keys, spec, axes, probe=None):
     def one(key_set, h, src, ev):
         model = make_model(key_set["init"])
+        if "init_scale" in h:
+            model = scale_init(model, h["init_scale"])
         state, static = init_state(model, h, src, key_set, spec)
-        first = evaluate(state.params, static, ev, spec)
+        first = evaluate(state.params, static, ev, spec, probe)
         first["train/batch_loss"] = first.get("train/loss", jnp.zeros(()))
         return state, mark_finite(first, state.params)
     return eqx.filter_vmap(one, in_axes=(0, 0) + axes, out_axes=(_STATE_AXES, 0))(
@@ -61,31 +77,45 @@ def _init_many(make_model, hyper, source, evals, keys, spec, axes):
 
 
 @eqx.filter_jit
-def _chunk_many(state, static, hyper, source, evals, keys, spec, axes, mask):
+def _chunk_many(state, static, hyper, source, evals, keys, spec, axes, mask, stop_loss=None,
+                probe=None):
     def one(st, h, src, ev, k, m):
-        return run_chunk(st, static, h, src, ev, k, spec, m)
+        return run_chunk(st, static, h, src, ev, k, spec, m, stop_loss=stop_loss, probe=probe)
     return eqx.filter_vmap(one, in_axes=(_STATE_AXES, 0) + axes + (0, 0),
                            out_axes=(_STATE_AXES, 0))(state, hyper, source, evals, keys, mask)
 
 
 def train_many(make_model: Callable, members: Members, source, evals: dict, spec: TrainSpec, *,
-               source_axis=None, eval_axis=None, mask=None, on_chunk: Callable | None = None):
+               source_axis=None, eval_axis=None, mask=None, on_chunk: Callable | None = None,
+               stop_loss: float | None = None, probe: Callable | None = None):
     """Train every member; `make_model(key) -> eqx.Module`.
 
     source/evals are shared by all members (axis None) or stacked with a leading member axis (0).
     mask: optional per-member (stacked) pytree of 0/1 like the params. on_chunk(i) is called
-    after each of the spec.num_evals chunks (progress bars).
+    after each of the spec.num_evals chunks (progress bars). stop_loss: freeze a member once its
+    batch loss is <= stop_loss (history train/stop_step; see run_chunk). probe(model) -> {name:
+    scalar}: extra measurements at every eval. members.init_scale rescales each member's init.
     Returns (stacked final models, history {name: np.ndarray (M, num_evals + 1)}); history
     includes loop.FINITE (1.0 while the member's losses and parameters are finite).
     """
     keys, hyper, axes = members.keys(), members.hyper(), (source_axis, eval_axis)
-    state, first = _init_many(make_model, hyper, source, evals, keys, spec, axes)
+    state, first = _init_many(make_model, hyper, source, evals, keys, spec, axes, probe)
     static = eqx.partition(eqx.filter_vmap(make_model)(keys["init"]), eqx.is_inexact_array)[1]
+    if stop_loss is not None:
+        first["train/stop_step"] = state.stop_step
     rows = [first]
     for i in range(spec.num_evals):
-        state, metrics = _chunk_many(state, static, hyper, source, evals, keys, spec, axes, mask)
+        state, metrics = _chunk_many(state, static, hyper, source, evals, keys, spec, axes, mask,
+                                     stop_loss, probe)
         rows.append(metrics)
         if on_chunk is not None:
             on_chunk(i)
+        if stop_loss is not None and bool(np.all(np.asarray(state.stop_step) >= 0)):
+            # every member is frozen: later evals would repeat this one exactly, so skip them
+            for j in range(i + 1, spec.num_evals):
+                rows.append(metrics)
+                if on_chunk is not None:
+                    on_chunk(j)
+            break
     history = {k: np.stack([np.asarray(r[k]) for r in rows], axis=1) for k in rows[0]}
     return eqx.combine(state.params, static), history

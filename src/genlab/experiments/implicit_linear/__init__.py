@@ -14,7 +14,7 @@ from scipy.spatial.distance import cdist
 from genlab.config import check
 from genlab.data.datasets import DataSpec, build
 from genlab.experiments.base import Experiment
-from genlab.experiments.implicit_linear_report import analyze, plot
+from genlab.experiments.implicit_linear.report import analyze, plot
 from genlab.sweep import run_computed
 
 NAME = "implicit_linear"

@@ -14,8 +14,8 @@ import numpy as np
 from genlab.config import check
 from genlab.data.datasets import DataSpec, build
 from genlab.experiments.base import Experiment
-from genlab.experiments.ntk_nets import train_nets
-from genlab.experiments.ntk_report import NAME, analyze, plot
+from genlab.experiments.ntk.nets import train_nets
+from genlab.experiments.ntk.report import NAME, analyze, plot
 from genlab.kernels import accuracy, conv1d_kernel, fc_kernel, gd_prediction, kernel_regression
 from genlab.kernels.conv1d import READOUTS
 from genlab.kernels.fc import KINDS

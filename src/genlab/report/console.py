@@ -1,0 +1,51 @@
+"""Terminal rendering of an analysis: conditions, headline (published | expected | genlab), tables."""
+from __future__ import annotations
+
+from rich.table import Table
+
+from genlab.report import conditions
+
+HEADLINE_COLUMNS = ("quantity", "published", "expected at this scale", "genlab", "seeds", "check")
+
+
+def headline_cells(row: dict) -> list[str]:
+    """The six headline cells of one row; 'paper' is the published value with its citation."""
+    return [_cell(row.get("name")), _cell(row.get("paper")), _cell(row.get("expected")),
+            _cell(row.get("ours")), _cell(row.get("seeds"), ""), _cell(row.get("check"), "")]
+
+
+def _cell(value, empty: str = "–") -> str:
+    return empty if value is None or value == "" else str(value)
+
+
+def conditions_line(summary: dict) -> str:
+    return (f"preset {summary['preset']} ({summary['status']}); {summary['runs']} runs, seeds "
+            f"{summary['seeds']}; overrides: {summary['overrides']}; wall "
+            f"{conditions.seconds(summary['wall_s'])}, compile {conditions.seconds(summary['compile_s'])}")
+
+
+def print_analysis(console, analysis: dict, summary: dict | None = None) -> None:
+    if summary is not None:
+        console.print(f"[bold]conditions:[/bold] {conditions_line(summary)}")
+    if analysis.get("protocol"):
+        _print_table(console, "protocol vs paper", analysis["protocol"])
+    if analysis.get("headline"):
+        t = Table(title="headline: published vs genlab")
+        for c in HEADLINE_COLUMNS:
+            t.add_column(c)
+        for h in analysis["headline"]:
+            t.add_row(*headline_cells(h))
+        console.print(t)
+    for title, tab in analysis.get("tables", {}).items():
+        _print_table(console, title, tab)
+    for note in analysis.get("notes", []):
+        console.print(f"note: {note}")
+
+
+def _print_table(console, title: str, tab: dict) -> None:
+    t = Table(title=title)
+    for c in tab["columns"]:
+        t.add_column(str(c))
+    for row in tab["rows"]:
+        t.add_row(*(str(v) for v in row))
+    console.print(t)

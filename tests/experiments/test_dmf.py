@@ -1,0 +1,111 @@
+"""dmf: the mechanics (init scale, stop rule, convex baseline), the smoke-scale finding, the experiment."""
+import dataclasses
+
+import jax.random as jr
+import numpy as np
+import pytest
+
+from genlab.config import ConfigError
+from genlab.data import arrays, matrices
+from genlab.experiments import dmf
+from genlab.experiments.dmf import run as dmf_run
+from genlab.experiments.dmf.config import Config
+from genlab.experiments.dmf.nuclear import minimize_nuclear_norm, solution_summary
+from genlab.models.factorization import Factorization, spectrum_probe
+from genlab.store import open_store
+from genlab.train.loop import TrainSpec
+from genlab.train.many import Members, train_many
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+@pytest.mark.parametrize("scale", [1e-1, 1e-3])
+def test_end_to_end_init_norm_is_init_scale_times_sqrt_n(depth, scale):
+    model = Factorization(key=jr.key(depth), size=100, depth=depth).scale_init(scale)
+    norm = float(np.linalg.norm(model.matrix()))
+    assert abs(norm / (scale * 10.0) - 1) < 0.2, norm
+
+
+def _problem_data(size, rank, observed, seed=0):
+    d = matrices.entry_arrays(matrices.MatrixProblem(size, rank, observed, seed))
+    return arrays.source_and_evals(arrays.array_data(*(d[k] for k in arrays.KEYS)))
+
+
+def _train(size, depth, members, steps, *, stop_loss, source_evals, eval_every=100, optimizer="global_rms"):
+    source, evals = source_evals
+    spec = TrainSpec(steps=steps, batch_size=source.num_examples, eval_every=eval_every,
+                     optimizer=optimizer, loss="mse", batching="slices", eval_batch=size * size)
+    return train_many(lambda k: Factorization(key=k, size=size, depth=depth), members, source, evals,
+                      spec, stop_loss=stop_loss, probe=spectrum_probe)[1]
+
+
+def test_init_scale_is_a_member_value_in_one_program():
+    hist = _train(30, 3, Members(seeds=(0, 0), lr=(1e-2, 1e-2), init_scale=(1e-1, 1e-3)), 100,
+                  stop_loss=None, source_evals=_problem_data(30, 2, 200))
+    np.testing.assert_allclose(hist["matrix/frobenius_norm"][:, 0] / np.sqrt(30), [1e-1, 1e-3], rtol=0.2)
+
+
+def test_stopping_rule_freezes_at_the_threshold_and_records_the_step():
+    data = _problem_data(12, 1, 60)
+    members = Members(seeds=(0, 0), lr=(3e-2, 1e-6), init_scale=(1e-2, 1e-2))
+    hist = _train(12, 2, members, 3000, stop_loss=1e-3, source_evals=data)
+    stop = hist["train/stop_step"][:, -1]
+    assert stop[0] > 0 and stop[1] == -1
+    loss, steps = hist["train/loss"][0], np.arange(hist["train/loss"].shape[1]) * 100
+    assert np.all(loss[steps < stop[0]] > 1e-3)  # the rule fires at the first step below it
+    after = loss[steps > stop[0]]
+    assert after.size and np.all(after <= 1e-3) and np.all(after == after[0])  # frozen
+    free = _train(12, 2, members, 3000, stop_loss=None, source_evals=data)["train/loss"][0]
+    assert free[-1] < 0.1 * after[-1]  # without the rule it would have kept going
+
+
+def test_nuclear_norm_baseline_satisfies_its_constraints():
+    problem = matrices.MatrixProblem(15, 2, 120, seed=0)
+    d = matrices.entry_arrays(problem)
+    values = d["target"][d["x"][:, 0], d["x"][:, 1]]
+    solution = minimize_nuclear_norm(15, d["x"], values, tolerance=1e-3)
+    summary = solution_summary(solution, d["target"], d["x"])
+    assert summary["train/max_violation"] <= 1e-3 + 1e-5  # SCS solves to ~1e-6 accuracy
+    truth_norm = np.linalg.svd(d["target"], compute_uv=False).sum()
+    assert summary["matrix/nuclear_norm"] <= truth_norm + 1e-3  # W* is feasible, so no larger
+
+
+def test_depth_gives_a_low_rank_solution_where_depth_one_does_not():
+    """The finding at smoke scale: from small init, depth 3 fits the observed entries with a
+    low-rank matrix and reconstructs better; depth 1 (the minimum-Frobenius fit) does not."""
+    configs = [dmf_run.member_config(Config(size=20, rank=2, steps=3000, eval_every=500), depth,
+                                     140, "global_rms", 1e-3, 3e-2, seed)
+               for depth in (1, 3) for seed in (0, 1)]
+    by_depth = {}
+    for depth in (1, 3):
+        group = [c for c in configs if c["depth"] == depth]
+        by_depth[depth] = dmf_run.train_program(group, [str(i) for i in range(len(group))])
+    rank = {d: np.mean([r.summary["matrix/effective_rank"] for r in recs]) for d, recs in by_depth.items()}
+    error = {d: np.mean([r.summary["test/loss"] for r in recs]) for d, recs in by_depth.items()}
+    assert rank[3] < 4 < rank[1], rank
+    assert error[3] < 0.5 * error[1], error
+
+
+TINY = Config(size=10, rank=1, observed=(30, 50), depths=(1, 2), reference_observed=50,
+              init_observed=(50,), init_depths=(2,), init_scales=(1e-1, 1e-2), optimizer_depths=(2,),
+              gd_lrs=(1.0,), adam_lrs=(1e-3,), steps=200, eval_every=100)
+
+
+def test_experiment_runs_analyzes_plots_and_resumes(tmp_path):
+    store = open_store(tmp_path / "a.sqlite")
+    ids = dmf.EXPERIMENT.run(TINY, store, progress=False)
+    assert len(set(ids)) == len(store.runs("dmf"))
+    result = dmf.EXPERIMENT.analyze(store)
+    assert len(result["tables"]) == 3 and result["headline"]
+    assert len(dmf.EXPERIMENT.plot(store, tmp_path / "fig")) == 4
+    again = open_store(tmp_path / "b.sqlite")
+    assert dmf.EXPERIMENT.run(TINY, again, progress=False) == ids
+    first = {r["run_id"]: r["summary"]["test/loss"] for r in store.runs("dmf")}
+    second = {r["run_id"]: r["summary"]["test/loss"] for r in again.runs("dmf")}
+    assert first == pytest.approx(second, rel=1e-6)  # same config + seed => same numbers
+
+
+def test_bad_config_is_a_config_error():
+    with pytest.raises(ConfigError, match="reference_observed"):
+        dmf.EXPERIMENT.config("smoke", sets=["reference_observed=7"])
+    with pytest.raises(ConfigError):
+        dmf.config.validate(dataclasses.replace(TINY, steps=150))
