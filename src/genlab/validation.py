@@ -36,7 +36,8 @@ def check_train_spec(spec) -> None:
           f"warmup_steps={spec.warmup_steps} has no effect with schedule {spec.schedule!r} "
           "(use schedule='warmup_cosine')")
     check(spec.warmup_steps <= spec.steps, f"warmup_steps ({spec.warmup_steps}) exceeds steps ({spec.steps})")
-    check(spec.momentum == 0.9 or spec.optimizer == "momentum",
+    # rmsprop reads `momentum` as the decay of its squared-gradient average (optim.make_optimizer)
+    check(spec.momentum == 0.9 or spec.optimizer in ("momentum", "rmsprop"),
           f"momentum={spec.momentum} has no effect with optimizer {spec.optimizer!r}")
 
 
