@@ -69,13 +69,22 @@ def test_batch_larger_than_n_is_fine_with_slices():
 
 def test_label_noise_has_one_meaning_whatever_the_sampler():
     """DataSpec(label_noise=p) corrupts labels under the default sampler too (it used to change
-    none); it is the same data and the same run as condition='corrupt'."""
+    none; it is the same data and run as condition='corrupt'), and label_noise_kind means the
+    same under both samplers: 'uniform' changes about 0.9 p of the labels, 'wrong' a fraction p."""
     noisy = DataSpec(n_train=1000, label_noise=0.5, seed=1)
     assert noisy == DataSpec(n_train=1000, condition="corrupt", label_noise=0.5, seed=1)
-    built, clean = datasets.build(noisy), datasets.build(DataSpec(n_train=1000))
-    changed = np.mean(built["y"] != clean["y"])
-    assert 0.4 < changed < 0.5 and abs(built["realized_noise"] - changed) < 1e-12  # p * 9/10
-    jax_built = datasets.build(DataSpec(sampler="jax", n_train=1000, label_noise=0.5, seed=1))
-    # the jax sampler's noisy *distribution* (Deep Bootstrap) always draws a wrong label (issue
-    # 16, as the paper's code does): a fraction p changes, not 0.9 p
-    assert 0.45 < jax_built["realized_noise"] < 0.55
+    clean = datasets.build(DataSpec(n_train=1000))["y"]
+    for kind, (low, high) in {"uniform": (0.4, 0.5), "wrong": (0.45, 0.55)}.items():
+        built = datasets.build(DataSpec(n_train=1000, label_noise=0.5, seed=1, label_noise_kind=kind))
+        changed = np.mean(built["y"] != clean)
+        assert low < changed < high and abs(built["realized_noise"] - changed) < 1e-12, kind
+        jax_built = datasets.build(DataSpec(sampler="jax", n_train=2000, label_noise=0.5, seed=1,
+                                            label_noise_kind=kind))
+        assert low < jax_built["realized_noise"] < high, kind
+
+
+def test_label_noise_kind_without_noise_is_an_error():
+    with pytest.raises(ConfigError, match="no effect without label_noise"):
+        DataSpec(label_noise_kind="wrong")
+    with pytest.raises(ConfigError, match="label_noise_kind"):
+        DataSpec(label_noise=0.1, label_noise_kind="other")

@@ -9,7 +9,7 @@ import optax
 
 from genlab.config import ConfigError
 
-OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "adagrad", "global_rms")
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "adagrad", "global_rms", "rmsprop")
 SCHEDULES = ("constant", "cosine", "step", "warmup_cosine")
 
 
@@ -43,6 +43,8 @@ def make_optimizer(name: str, schedule, *, momentum: float = 0.9, b1: float = 0.
     g / sqrt(sum of past g^2) (Duchi et al. 2011, accumulator starting at 0). global_rms: gradient
     descent with ONE adaptive step for all parameters, the whole gradient divided by a running RMS
     of its global norm (Arora, Cohen, Hu & Luo 2019's optimizer for deep matrix factorization).
+    rmsprop is jax.example_libraries' form: g / sqrt(v + eps), v = d*v + (1-d)*g^2 with v
+    initialised to ones and the decay d given as `momentum` (the MNIST-1D meta-learning notebooks).
     """
     if name not in OPTIMIZERS:
         raise ConfigError(f"unknown optimizer {name!r}; choices: {', '.join(OPTIMIZERS)}")
@@ -57,7 +59,8 @@ def make_optimizer(name: str, schedule, *, momentum: float = 0.9, b1: float = 0.
                 "momentum": optax.trace(decay=momentum),
                 "adam": optax.scale_by_adam(b1=b1, b2=b2, eps=eps),
                 "adagrad": optax.scale_by_rss(initial_accumulator_value=0.0, eps=eps),
-                "global_rms": scale_by_global_rms(decay=b2, eps=eps)}[name]
+                "global_rms": scale_by_global_rms(decay=b2, eps=eps),
+                "rmsprop": optax.scale_by_rms(decay=momentum, eps=eps, initial_scale=1.0)}[name]
         return optax.chain(optax.add_decayed_weights(weight_decay), core, scale_lr)
 
     return optax.inject_hyperparams(make)

@@ -36,7 +36,8 @@ def check_train_spec(spec) -> None:
           f"warmup_steps={spec.warmup_steps} has no effect with schedule {spec.schedule!r} "
           "(use schedule='warmup_cosine')")
     check(spec.warmup_steps <= spec.steps, f"warmup_steps ({spec.warmup_steps}) exceeds steps ({spec.steps})")
-    check(spec.momentum == 0.9 or spec.optimizer == "momentum",
+    # rmsprop reads `momentum` as the decay of its squared-gradient average (optim.make_optimizer)
+    check(spec.momentum == 0.9 or spec.optimizer in ("momentum", "rmsprop"),
           f"momentum={spec.momentum} has no effect with optimizer {spec.optimizer!r}")
 
 
@@ -54,6 +55,11 @@ def check_data_spec(spec) -> None:
             integer(name, getattr(spec, name), low=1)
     check(spec.label_noise == 0 or spec.condition in ("true", "corrupt"),
           f"label_noise={spec.label_noise} has no effect with condition {spec.condition!r}")
+    from genlab.data.corrupt import NOISE_KINDS
+    check(spec.label_noise_kind in NOISE_KINDS, f"unknown label_noise_kind "
+          f"{spec.label_noise_kind!r}; choices: {', '.join(NOISE_KINDS)}")
+    check(spec.label_noise_kind == "uniform" or spec.label_noise > 0,
+          f"label_noise_kind={spec.label_noise_kind!r} has no effect without label_noise")
     from genlab.data.mnist1d import MNIST1DArgs
     known = {f for f in MNIST1DArgs.__dataclass_fields__}
     unknown = sorted(set(map(str, spec.generator)) - known)

@@ -61,12 +61,14 @@ def test_jax_spec_draws_train_and_test_from_separate_streams():
 
 def test_label_noise_is_a_property_of_the_distribution():
     clean = datasets.build(DataSpec(sampler="jax", n_train=2000, n_test=2000))
-    noisy = datasets.build(DataSpec(sampler="jax", n_train=2000, n_test=2000, label_noise=0.5))
+    noisy = datasets.build(DataSpec(sampler="jax", n_train=2000, n_test=2000, label_noise=0.5,
+                                    label_noise_kind="wrong"))
     np.testing.assert_array_equal(clean["x"], noisy["x"])
     for split in ("y", "y_test"):  # train and test labels alike; a fraction p changes (always wrong)
         assert 0.46 < np.mean(clean[split] != noisy[split]) < 0.54
     assert noisy["realized_noise"] == pytest.approx(np.mean(clean["y"] != noisy["y"]))
-    always = datasets.build(DataSpec(sampler="jax", n_train=2000, n_test=10, label_noise=1.0))
+    always = datasets.build(DataSpec(sampler="jax", n_train=2000, n_test=10, label_noise=1.0,
+                                     label_noise_kind="wrong"))
     assert np.all(always["y"] != clean["y"])  # a noisy label is never the true one
 
 

@@ -15,15 +15,25 @@ def _rng(seed) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def corrupt_labels(y: np.ndarray, p: float, seed, num_classes: int = 10) -> tuple[np.ndarray, float]:
-    """Replace each label independently with probability p by a uniform class (which may be the
-    same one, so about p * (1 - 1/num_classes) change). (N,) -> ((N,) same dtype, realized
-    fraction changed)."""
+NOISE_KINDS = ("uniform", "wrong")
+
+
+def corrupt_labels(y: np.ndarray, p: float, seed, num_classes: int = 10,
+                   kind: str = "uniform") -> tuple[np.ndarray, float]:
+    """Replace each label independently with probability p by a uniform class (kind "uniform",
+    Zhang et al.: it may be the same one, so about p * (1 - 1/num_classes) change) or by a uniform
+    *wrong* class (kind "wrong", the Deep Bootstrap's code: a fraction p changes).
+    (N,) -> ((N,) same dtype, realized fraction changed)."""
+    check(kind in NOISE_KINDS, f"unknown label noise kind {kind!r}; choices: {', '.join(NOISE_KINDS)}")
     check(0.0 <= p <= 1.0, f"label corruption p must be in [0, 1], got {p}")
     y = np.asarray(y)
     rng = _rng(seed)
     replace = rng.random(y.shape) < p
-    y_new = np.where(replace, rng.integers(0, num_classes, y.shape), y).astype(y.dtype)
+    if kind == "wrong":
+        other = (y + rng.integers(1, num_classes, y.shape)) % num_classes
+    else:
+        other = rng.integers(0, num_classes, y.shape)
+    y_new = np.where(replace, other, y).astype(y.dtype)
     return y_new, float(np.mean(y_new != y)) if y.size else 0.0
 
 
@@ -72,7 +82,7 @@ def gaussian_pixels(x: np.ndarray, seed, mean: float | None = None,
 
 
 def apply_condition(name: str, x: np.ndarray, y: np.ndarray, x_test: np.ndarray, seed,
-                    p: float = 0.0) -> dict:
+                    p: float = 0.0, noise_kind: str = "uniform") -> dict:
     """Apply a randomization condition to the training split: dict(x, y, x_test,
     realized_fraction). Only "shuffled_pixels" touches x_test (the same permutation as x); the
     test set otherwise stays clean. p is read only by "corrupt"."""
@@ -80,7 +90,7 @@ def apply_condition(name: str, x: np.ndarray, y: np.ndarray, x_test: np.ndarray,
         raise ConfigError(f"unknown condition {name!r}; choices: {', '.join(CONDITIONS)}")
     realized = 0.0
     if name == "corrupt":
-        y, realized = corrupt_labels(y, p, seed)
+        y, realized = corrupt_labels(y, p, seed, kind=noise_kind)
     elif name == "random_labels":
         y, realized = random_labels(y, seed)
     elif name == "shuffled_pixels":

@@ -14,7 +14,7 @@ POSITIONS = ("none", "shuffle", "flip", "chunks")
 SAMPLERS = ("numpy", "jax")
 JAX_N_TRAIN, JAX_N_TEST = 4000, 10_000  # sampler="jax" defaults: the frozen train size; a large test set
 # Fields added after runs were stored: left out of to_dict() at their defaults, so old run ids stand.
-_LATE_DEFAULTS = {"sampler": "numpy", "n_test": None, "stream": False}
+_LATE_DEFAULTS = {"sampler": "numpy", "n_test": None, "stream": False, "label_noise_kind": "uniform"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,14 +24,16 @@ class DataSpec:
     genlab.data.corrupt condition applied to the training split (sampler "numpy"). positions: a
     fixed permutation ('shuffle', applied to train and test), a left-right flip, or 'chunks': the
     10-sample chunks in a fixed random order (local structure kept, layout moved). seed: the
-    corruption / permutation seed (recorded; not the training seed).
+    corruption / permutation seed (recorded; not the training seed). label_noise_kind, the same
+    under both samplers: "uniform" (each label replaced with probability p by a uniform class,
+    Zhang et al.; about 0.9 p change) or "wrong" (by a uniform wrong class, the Deep Bootstrap's
+    code; a fraction p changes).
     augment_shift / augment_noise: per-batch random circular shifts / Gaussian noise in training.
 
     sampler="jax": n_train (default 4000) and n_test (default 10,000) fresh samples drawn by
     genlab.data.mnist1d_jax from key streams "train" / "test" under `seed`, standardized with the
     frozen constants; `generator` overrides the sampler's MNIST1DArgs. Here label_noise is a
-    property of the distribution (Deep Bootstrap: a noisy label is always a wrong class, so a
-    fraction p changes rather than 0.9 p): train, test and stream labels alike; condition
+    property of the distribution: train, test and stream labels alike; condition
     must be "true" and positions "none". stream=True (sampler "jax" only) is the Ideal World:
     every training batch is fresh; the n_train samples then serve only as a fixed held-out "train"
     eval set the network never trains on."""
@@ -46,13 +48,14 @@ class DataSpec:
     sampler: str = "numpy"
     n_test: int | None = None
     stream: bool = False
+    label_noise_kind: str = "uniform"
 
     def __post_init__(self):
         check(isinstance(self.label_noise, (int, float)) and not isinstance(self.label_noise, bool),
               f"label_noise must be a number, got {self.label_noise!r}")
         if self.sampler == "numpy" and self.condition == "true" and self.label_noise > 0:
             # One meaning whatever the sampler: label_noise p replaces each training label with
-            # probability p by a uniform class (under NumPy that is the "corrupt" condition).
+            # probability p as label_noise_kind says (under NumPy: the "corrupt" condition).
             object.__setattr__(self, "condition", "corrupt")
         check(self.n_train is None or self.n_train > 0, f"n_train must be positive, got {self.n_train}")
         check(0.0 <= self.label_noise <= 1.0, f"label_noise must be in [0, 1], got {self.label_noise}")
@@ -77,7 +80,9 @@ class DataSpec:
         n_train = None if pad_n and not self.stream else self.n_train
         return canonical_json({"generator": self.generator, "n_train": n_train,
                                "augment": [self.augment_shift, self.augment_noise],
-                               "sampler": self.sampler, "n_test": self.n_test, "stream": self.stream})
+                               "sampler": self.sampler, "n_test": self.n_test, "stream": self.stream,
+                               **({"noise": self.label_noise_kind}
+                                  if self.label_noise_kind != "uniform" else {})})
 
     def generator_args(self):
         """The MNIST1DArgs this spec samples from (the defaults when generator is {})."""
@@ -114,7 +119,8 @@ def _build(key: str) -> dict:
     elif spec.positions == "chunks":
         perm = corrupt.chunk_permutation(x.shape[1], 10, spec.seed)
         x, x_test = corrupt.shuffle_pixels(x, perm), corrupt.shuffle_pixels(x_test, perm)
-    out = corrupt.apply_condition(spec.condition, x, y, x_test, spec.seed, p=spec.label_noise)
+    out = corrupt.apply_condition(spec.condition, x, y, x_test, spec.seed, p=spec.label_noise,
+                                  noise_kind=spec.label_noise_kind)
     result = {"x": np.asarray(out["x"], np.float32), "y": np.asarray(out["y"], np.int32),
               "x_test": np.asarray(out["x_test"], np.float32), "y_test": np.asarray(y_test, np.int32),
               "realized_noise": float(out.get("realized_fraction", 0.0))}
@@ -127,8 +133,9 @@ def _build_jax(spec: DataSpec) -> dict:
 
     args = spec.generator_args()
     n_train, n_test = spec.n_train or JAX_N_TRAIN, spec.n_test or JAX_N_TEST
-    x, y = stream.draw_split(spec.seed, "train", n_train, args, spec.label_noise)
-    x_test, y_test = stream.draw_split(spec.seed, "test", n_test, args, spec.label_noise)
+    kind = spec.label_noise_kind
+    x, y = stream.draw_split(spec.seed, "train", n_train, args, spec.label_noise, kind)
+    x_test, y_test = stream.draw_split(spec.seed, "test", n_test, args, spec.label_noise, kind)
     clean = stream.draw_split(spec.seed, "train", n_train, args)[1] if spec.label_noise else y
     return {"x": x, "y": y, "x_test": x_test, "y_test": y_test,
             "realized_noise": float(np.mean(clean != y))}

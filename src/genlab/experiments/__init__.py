@@ -20,6 +20,8 @@ MODULES = {
     "spatial_prior": "genlab.experiments.spatial_prior",
     "dmf": "genlab.experiments.dmf",
     "optimizers": "genlab.experiments.optimizers",
+    "meta_lr": "genlab.experiments.meta.lr",
+    "meta_activation": "genlab.experiments.meta.activation",
     "lottery": "genlab.experiments.lottery",
 }
 

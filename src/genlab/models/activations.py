@@ -26,7 +26,16 @@ _ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "swish": jax.nn.silu,
     "silu": jax.nn.silu,
     "identity": identity,
+    "softplus": jax.nn.softplus,
+    "sigmoid": jax.nn.sigmoid,
 }
+
+
+def register(name: str, fn: Callable[[jax.Array], jax.Array]) -> None:
+    """Add an activation under a new name (e.g. a frozen learned one); same name, same function."""
+    if name in _ACTIVATIONS and _ACTIVATIONS[name] is not fn and not name.startswith("learned-"):
+        raise ValueError(f"activation {name!r} registered twice")
+    _ACTIVATIONS[name] = fn
 
 
 def names() -> list[str]:

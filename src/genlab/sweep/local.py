@@ -162,7 +162,8 @@ def _group_data(group: list[Job]):
 
     def member(d, dspec):
         if dspec.stream:
-            source = StreamSource(dspec.generator_args(), spec.batch_size, dspec.label_noise)
+            source = StreamSource(dspec.generator_args(), spec.batch_size, dspec.label_noise,
+                                  dspec.label_noise_kind)
         else:
             source = FiniteSource(jnp.asarray(d["x"]), jnp.asarray(d["y"]), spec.batch_size, spec.batching)
         if aug.augment_shift or aug.augment_noise:

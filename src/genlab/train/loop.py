@@ -115,10 +115,21 @@ def evaluate(params, static, evals: dict, spec: TrainSpec, probe=None) -> dict:
     return result
 
 
-def init_state(model, hyper: dict, source, keys: dict, spec: TrainSpec, *, mask=None,
+def split_trainable(model, frozen=None):
+    """(params, static): the model's float arrays, minus those under frozen(model) (e.g. an
+    activation's meta-parameters), which stay in `static` — constant for the optimizer, yet
+    still differentiable from outside (hypergradients)."""
+    if frozen is None:
+        return eqx.partition(model, eqx.is_inexact_array)
+    trainable = jax.tree.map(eqx.is_inexact_array, model)
+    trainable = eqx.tree_at(frozen, trainable, replace_fn=lambda node: jax.tree.map(lambda _: False, node))
+    return eqx.partition(model, trainable)
+
+
+def init_state(model, hyper: dict, source, keys: dict, spec: TrainSpec, frozen=None, *, mask=None,
                snapshot_steps: tuple[int, ...] = ()):
     """Masked weights start at exactly zero; snapshots start as copies of the initial params."""
-    params, static = eqx.partition(model, eqx.is_inexact_array)
+    params, static = split_trainable(model, frozen)
     params = apply_mask(params, mask)
     opt = spec.optimizer_fn()(lr=hyper["lr"], weight_decay=hyper["weight_decay"])
     snapshots = tuple(params for _ in snapshot_steps) if snapshot_steps else None
@@ -128,12 +139,15 @@ def init_state(model, hyper: dict, source, keys: dict, spec: TrainSpec, *, mask=
 
 
 def run_chunk(state: State, static, hyper, source, evals, keys, spec: TrainSpec, mask=None, *,
-              stop_loss=None, probe=None, snapshot_steps: tuple[int, ...] = ()):
+              stop_loss=None, probe=None, step_losses: bool = False,
+              snapshot_steps: tuple[int, ...] = ()):
     """eval_every optimizer steps, then one evaluation. Returns (state, metrics at the new step).
 
     mask zeroes the updates of pruned entries (with init_state's masking they stay exactly 0,
     Adam and weight decay included); state.snapshots[i] takes the params reached at step
     snapshot_steps[i] (a select per step: any step, no extra program).
+    hyper may hold "lr_steps" (steps,): a per-step factor on the update (a learnable lr schedule).
+    step_losses=True adds "train/step_loss" (eval_every,), every step's minibatch loss.
 
     stop_loss: once a step's batch loss (before its update) is <= stop_loss, that step and every
     later one leave params and optimizer state unchanged; state.stop_step records that step
@@ -141,12 +155,15 @@ def run_chunk(state: State, static, hyper, source, evals, keys, spec: TrainSpec,
     """
     opt = spec.optimizer_fn()(lr=hyper["lr"], weight_decay=hyper["weight_decay"])
     dropout = keys.get("dropout")
+    lr_steps = hyper.get("lr_steps")
 
     def step_fn(st: State, _):
         data_state, (xb, yb) = source.next(st.data_state, st.step, keys["data"])
         dkey = None if dropout is None else jax.random.fold_in(dropout, st.step)
         loss, grads = jax.value_and_grad(batch_loss)(st.params, static, xb, yb, spec.loss, dkey)
         updates, opt_state = opt.update(grads, st.opt_state, st.params)
+        if lr_steps is not None:
+            updates = jax.tree.map(lambda u: u * lr_steps[st.step].astype(u.dtype), updates)
         updates = apply_mask(updates, mask)  # lottery tickets: pruned weights get no update
         params = eqx.apply_updates(st.params, updates)
         stop_step = st.stop_step
@@ -166,24 +183,37 @@ def run_chunk(state: State, static, hyper, source, evals, keys, spec: TrainSpec,
     metrics["train/batch_loss"] = jnp.mean(losses)
     if stop_loss is not None:
         metrics["train/stop_step"] = state.stop_step
-    return state, mark_finite(metrics, state.params)
+    metrics = mark_finite(metrics, state.params)
+    if step_losses:
+        metrics["train/step_loss"] = losses
+    return state, metrics
 
 
-def train(model, hyper: dict, source, evals: dict, keys: dict, spec: TrainSpec, mask=None):
+def train(model, hyper: dict, source, evals: dict, keys: dict, spec: TrainSpec, mask=None, *,
+          checkpoint: bool = False, step_losses: bool = False, frozen=None):
     """Train one member end to end in a single traced program.
 
     Returns (final model, history {name: (num_evals + 1,)}); history[i] is at step i*eval_every
     (train/batch_loss at index 0 is the initial train loss for convenience; FINITE is 0.0 from
     the first evaluation at which a loss, metric or parameter is NaN or infinite).
+    checkpoint=True wraps each eval chunk in jax.checkpoint: reverse-mode differentiation then
+    stores one state per chunk and recomputes a chunk's steps, so with eval_every ~ sqrt(steps)
+    memory grows like sqrt(steps) (same numbers, more compute; speed/memory only).
+    step_losses=True adds history["train/step_loss"] (steps,), every minibatch loss.
+    frozen(model) -> the parts the optimizer must not train (see split_trainable).
     """
-    state, static = init_state(model, hyper, source, keys, spec, mask=mask)
+    state, static = init_state(model, hyper, source, keys, spec, frozen, mask=mask)
     first = evaluate(state.params, static, evals, spec)
     first["train/batch_loss"] = first.get("train/loss", jnp.zeros(()))
     first = mark_finite(first, state.params)
 
     def chunk(st, _):
-        return run_chunk(st, static, hyper, source, evals, keys, spec, mask)
+        return run_chunk(st, static, hyper, source, evals, keys, spec, mask, step_losses=step_losses)
 
-    state, hist = jax.lax.scan(chunk, state, None, length=spec.num_evals)
+    state, hist = jax.lax.scan(jax.checkpoint(chunk) if checkpoint else chunk, state, None,
+                               length=spec.num_evals)
+    per_step = hist.pop("train/step_loss", None)
     hist = {k: jnp.concatenate([first[k][None], v]) for k, v in hist.items()}
+    if per_step is not None:
+        hist["train/step_loss"] = per_step.reshape(-1)
     return eqx.combine(state.params, static), hist

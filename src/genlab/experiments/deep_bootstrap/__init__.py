@@ -99,10 +99,9 @@ def jobs(cfg: Config) -> list[Job]:
             out += _pair(cfg, m, n, s, "augment", augment_shift=cfg.augment_shift,
                          augment_noise=cfg.augment_noise)
         if "label_noise" in cfg.cases:
-            # the tag names the noise model (always a wrong label), so runs stored under the
-            # earlier uniform redraw are not resumed as if they were these
-            out += _pair(cfg, m, n, s, "label_noise", tags={"noise": "wrong_label"},
-                         label_noise=cfg.label_noise)
+            # the paper's noisy distribution always assigns a wrong label
+            out += _pair(cfg, m, n, s, "label_noise", label_noise=cfg.label_noise,
+                         label_noise_kind="wrong")
     return list({j.run_id(NAME): j for j in out}.values())
 
 
