@@ -4,23 +4,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from tiny_model import Tiny
 
 from genlab.data import corrupt
 from genlab.data.sources import FiniteSource
 from genlab.store import RunRecord, Store
 from genlab.train import Members, TrainSpec, prune, train_many
-
-
-class Tiny(eqx.Module):
-    l1: eqx.nn.Linear
-    l2: eqx.nn.Linear
-
-    def __init__(self, key):
-        k1, k2 = jax.random.split(key)
-        self.l1, self.l2 = eqx.nn.Linear(8, 16, key=k1), eqx.nn.Linear(16, 3, key=k2)
-
-    def __call__(self, x, *, key=None):
-        return self.l2(jax.nn.relu(self.l1(x)))
 
 
 @pytest.fixture(scope="module")
