@@ -1,0 +1,101 @@
+"""`genlab data` and `genlab bench`: the dataset writer and the speed benchmarks (sub-commands)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from genlab.config import ConfigError
+
+bench_app = typer.Typer(no_args_is_help=True, help="Speed benchmarks (see docs/BENCHMARKS.md).")
+data_app = typer.Typer(no_args_is_help=True, help="Datasets.")
+console = Console()
+
+
+@data_app.command("mnist1d")
+def data_mnist1d(out: Path = typer.Option(..., help="output .npz"),
+                 num_samples: Optional[int] = None, train_split: Optional[float] = None,
+                 padding: Optional[tuple[int, int]] = typer.Option(None, help="LO HI"),
+                 scale_coeff: Optional[float] = None, max_translation: Optional[int] = None,
+                 corr_noise_scale: Optional[float] = None, iid_noise_scale: Optional[float] = None,
+                 shear_scale: Optional[float] = None, shuffle_seq: bool = typer.Option(False),
+                 final_seq_length: Optional[int] = None, seed: Optional[int] = None):
+    """Write MNIST-1D (keys x, x_test, y, y_test, t): the frozen set, or generated with any option."""
+    import numpy as np
+
+    from genlab.data import mnist1d
+    given = {k: v for k, v in dict(
+        num_samples=num_samples, train_split=train_split, padding=padding, scale_coeff=scale_coeff,
+        max_translation=max_translation, corr_noise_scale=corr_noise_scale,
+        iid_noise_scale=iid_noise_scale, shear_scale=shear_scale, final_seq_length=final_seq_length,
+        seed=seed).items() if v is not None}
+    if shuffle_seq:
+        given["shuffle_seq"] = True
+    args = mnist1d.MNIST1DArgs(**given) if given else None
+    if out.suffix != ".npz":
+        raise ConfigError(f"--out must end in .npz, got {out}")
+    d = mnist1d.make_dataset(args)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(out, **{k: d[k] for k in ("x", "x_test", "y", "y_test", "t")})
+    console.print(f"wrote {out} ({'generated' if given else 'frozen'}: {len(d['y'])} train, "
+                  f"{len(d['y_test'])} test)")
+
+
+@bench_app.command("train")
+def bench_train(json_out: bool = typer.Option(False, "--json"), ensemble: int = 64,
+                steps: int = typer.Option(300, help="timed steps per measurement")):
+    """Model-steps/s: one model at a time vs a vmapped ensemble in lax.scan; fp32 matmul rate."""
+    from genlab.bench.train import bench_train as run_bench
+    from genlab.bench.train import print_table
+    result = run_bench(ensemble=ensemble, steps=steps)
+    typer.echo(json.dumps(result, indent=1)) if json_out else print_table(result, console)
+
+
+@bench_app.command("stream")
+def bench_stream(json_out: bool = typer.Option(False, "--json")):
+    """Ideal-World cost: a fresh MNIST-1D batch as a fraction of an MLP train step."""
+    from genlab.bench.stream import bench_stream as run_bench
+    _print_json_or_dict(run_bench(), json_out)
+
+
+@bench_app.command("n-axis")
+def bench_n_axis(json_out: bool = typer.Option(False, "--json"), steps: int = 1000):
+    """A grid over N: one padded program (N a member axis) vs one program per N."""
+    from genlab.bench.members_n import bench_n_axis as run_bench
+    _print_json_or_dict(run_bench(steps=steps), json_out)
+
+
+@bench_app.command("ray")
+def bench_ray(json_out: bool = typer.Option(False, "--json"), groups: int = 12, steps: int = 1000):
+    """Many small compile groups on a local Ray: 1 vs 2 worker CPUs."""
+    from genlab.bench.ray_workers import bench_ray as run_bench
+    _print_json_or_dict(run_bench(groups=groups, steps=steps), json_out)
+
+
+@bench_app.command("profile")
+def bench_profile(json_out: bool = typer.Option(False, "--json"), members: int = 64,
+                  trace: Optional[str] = typer.Option(None, help="write a jax.profiler trace here")):
+    """Where an ensemble's train step goes: forward, backward, Adam, batch gather (ablation)."""
+    from genlab.bench.profile import bench_profile as run_bench
+    _print_json_or_dict(run_bench(members=members, trace_dir=trace), json_out)
+
+
+@bench_app.command("kernels")
+def bench_kernels(json_out: bool = typer.Option(False, "--json"), n: int = 5000,
+                  cntk_n: Optional[int] = typer.Option(None, help="rows for the CNTK (default n)")):
+    """Time and peak memory of the n x n FC depth-3 NTK and 1-D CNTK Gram matrices."""
+    from genlab.config import check
+    from genlab.kernels.bench import bench_kernels as run_bench
+    check(n > 0, f"n must be positive, got {n}")
+    _print_json_or_dict(run_bench(n=n, cntk_n=cntk_n), json_out)
+
+
+def _print_json_or_dict(result: dict, json_out: bool) -> None:
+    if json_out:
+        typer.echo(json.dumps(result, indent=1))
+        return
+    for k, v in result.items():
+        console.print(f"{k}: {v}")
