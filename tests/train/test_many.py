@@ -162,3 +162,26 @@ def test_source_branches_on_a_shared_step_under_vmap(data):
     spec = TrainSpec(steps=12, batch_size=16, eval_every=12, optimizer="sgd")
     train_many(Tiny, Members(seeds=(0, 1), lr=(1e-2, 1e-2)), _BranchProbe(x, y), evals, spec)
     assert set(TAKEN) == {0, 4, 8}
+
+
+class Permuted(eqx.Module):
+    """Tiny behind a fixed, seed-dependent input permutation: an int buffer, per member."""
+    perm: jax.Array
+    net: Tiny
+
+    def __init__(self, key):
+        k1, k2 = jax.random.split(key)
+        self.perm, self.net = jax.random.permutation(k1, 8), Tiny(k2)
+
+    def __call__(self, x, *, key=None):
+        return self.net(x[self.perm])
+
+
+def test_int_buffers_are_per_member_under_vmap(data):
+    x, y, evals = data
+    src = FiniteSource(x, y, 16, "slices")
+    models, many = train_many(Permuted, Members(seeds=(1, 2), lr=(1e-2, 1e-2)), src, evals, SPEC)
+    assert models.perm.shape == (2, 8) and not np.array_equal(models.perm[0], models.perm[1])
+    for m, seed in enumerate((1, 2)):
+        _, alone = train_many(Permuted, Members(seeds=(seed,), lr=(1e-2,)), src, evals, SPEC)
+        np.testing.assert_allclose(many["train/loss"][m], alone["train/loss"][0], rtol=1e-5)

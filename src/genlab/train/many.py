@@ -83,11 +83,16 @@ def _init_many(make_model, hyper, source, evals, keys, spec, axes, probe=None, m
 @eqx.filter_jit
 def _chunk_many(state, static, hyper, source, evals, keys, spec, axes, mask, stop_loss=None,
                 probe=None, snapshot_steps=()):
-    def one(st, h, src, ev, k, m):
-        return run_chunk(st, static, h, src, ev, k, spec, m, stop_loss=stop_loss, probe=probe,
-                         snapshot_steps=snapshot_steps)
-    return eqx.filter_vmap(one, in_axes=(_STATE_AXES, 0) + axes + (0, 0),
-                           out_axes=(_STATE_AXES, 0))(state, hyper, source, evals, keys, mask)
+    # Non-float arrays of the model (int/bool buffers: fixed permutations, masks) are per member
+    # (stacked by the vmapped constructor): each member gets its own slice, never the stack.
+    buffers, rest = eqx.partition(static, eqx.is_array)
+
+    def one(st, h, src, ev, k, m, b):
+        return run_chunk(st, eqx.combine(b, rest), h, src, ev, k, spec, m, stop_loss=stop_loss,
+                         probe=probe, snapshot_steps=snapshot_steps)
+    return eqx.filter_vmap(one, in_axes=(_STATE_AXES, 0) + axes + (0, 0, 0),
+                           out_axes=(_STATE_AXES, 0))(state, hyper, source, evals, keys, mask,
+                                                      buffers)
 
 
 def train_many(make_model: Callable, members: Members, source, evals: dict, spec: TrainSpec, *,
