@@ -57,7 +57,7 @@ def test_adagrad_divides_by_the_root_sum_of_squares_per_coordinate():
 
 def test_unknown_optimizer_lists_the_new_choices():
     with pytest.raises(ConfigError, match="adagrad, global_rms"):
-        make_optimizer("rmsprop", schedule_fn("constant", 10))
+        make_optimizer("lion", schedule_fn("constant", 10))
 
 
 def test_scale_init_multiplies_every_parameter():
