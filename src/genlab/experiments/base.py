@@ -19,8 +19,9 @@ class Experiment:
     """name/title/paper describe it; presets map smoke|quick|paper to a frozen Config dataclass
     (with a `seeds` field). Either `jobs(cfg) -> list[Job]` (trained by the shared engine) or
     `run(cfg, store, progress)` for work that is not network training. `analyze(store)` returns
-    {"tables": {title: {"columns": [...], "rows": [[...]]}}, "headline": [{name, ours, paper}]};
-    `plot(store, outdir)` writes PNGs and returns their paths."""
+    {"tables": {title: {"columns", "rows"}}, "headline": [{name, ours, paper, expected, seeds,
+    check}], "notes": [...], optional "protocol" and "captions"} — the full contract is in
+    docs/ENGINE.md ("What the report shows"); `plot(store, outdir)` writes PNGs, returns paths."""
     name: str
     title: str
     paper: str
