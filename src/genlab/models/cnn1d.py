@@ -24,18 +24,19 @@ def _check_length(length: int, in_size: int) -> None:
 
 
 def pool_pairs(h: jax.Array, kind: str) -> jax.Array:
-    """Pool (C, L) -> (C, L // 2) with windows of 2 at stride 2 (a trailing odd position drops).
+    """Pool (L, C) -> (L // 2, C) (channels last, as `conv.Conv1d`) with windows of 2 at stride
+    2 (a trailing odd position drops).
 
     l2 is the root mean square over the window, sqrt((a^2 + b^2) / 2), so that a constant
     signal passes through unchanged as it does for avg.
     """
-    channels, length = h.shape
-    windows = h[:, : length // 2 * 2].reshape(channels, length // 2, 2)
+    length, channels = h.shape
+    windows = h[: length // 2 * 2].reshape(length // 2, 2, channels)
     if kind == "max":
-        return windows.max(axis=-1)
+        return windows.max(axis=1)
     if kind == "avg":
-        return windows.mean(axis=-1)
-    mean_sq = (windows * windows).mean(axis=-1)
+        return windows.mean(axis=1)
+    mean_sq = (windows * windows).mean(axis=1)
     # sqrt has an infinite slope at 0 (common after ReLU): take it only where mean_sq > 0.
     positive = mean_sq > 0
     return jnp.where(positive, jnp.sqrt(jnp.where(positive, mean_sq, 1.0)), 0.0)
@@ -79,10 +80,10 @@ class CNN(eqx.Module):
     def __call__(self, x: jax.Array, *, key=None) -> jax.Array:
         """x (in_size,) -> logits (num_outputs,); dropout runs only when key is given."""
         act = activations.get(self.activation)
-        h = x[None, :]  # (1 channel, in_size)
+        h = x[:, None]  # (in_size, 1 channel): channels last
         for conv in self.convs:
             h = act(conv(h))
-        h = self.dropout(h.reshape(-1), key=key, inference=key is None)
+        h = self.dropout(h.T.reshape(-1), key=key, inference=key is None)  # channel-major
         return self.readout(h)
 
 
@@ -126,9 +127,9 @@ class PoolCNN(eqx.Module):
     def __call__(self, x: jax.Array, *, key=None) -> jax.Array:
         """x (in_size,) -> logits (num_outputs,); dropout runs only when key is given."""
         act = activations.get(self.activation)
-        h = x[None, :]  # (1 channel, in_size)
+        h = x[:, None]  # (in_size, 1 channel): channels last
         for conv in self.convs:
             h = act(conv(h))
             h = pool_pairs(h, self.pool) if self.pool in ("max", "avg", "l2") else h
-        h = self.dropout(h.reshape(-1), key=key, inference=key is None)
+        h = self.dropout(h.T.reshape(-1), key=key, inference=key is None)  # channel-major
         return self.readout(h)

@@ -11,7 +11,7 @@ from genlab.models.conv import Conv1d
 
 
 class ResidualBlock(eqx.Module):
-    """act(shortcut(h) + conv2(act(conv1(h)))) on (channels, L) -> (channels, ceil(L / stride)).
+    """act(shortcut(h) + conv2(act(conv1(h)))) on (L, channels) -> (ceil(L / stride), channels).
 
     At stride 2 the shortcut keeps every other position, a parameter-free match for conv1's
     output length (He et al.'s option A, here without any change of width).
@@ -28,7 +28,7 @@ class ResidualBlock(eqx.Module):
         self.stride = stride
 
     def __call__(self, h: jax.Array, act) -> jax.Array:
-        return act(h[:, :: self.stride] + self.conv2(act(self.conv1(h))))
+        return act(h[:: self.stride] + self.conv2(act(self.conv1(h))))
 
 
 @register("resnet1d")
@@ -65,8 +65,8 @@ class ResNet1d(eqx.Module):
     def __call__(self, x: jax.Array, *, key=None) -> jax.Array:
         """x (in_size,) -> logits (num_outputs,); dropout runs only when key is given."""
         act = activations.get(self.activation)
-        h = act(self.stem(x[None, :]))  # (channels, in_size)
+        h = act(self.stem(x[:, None]))  # (in_size, channels): channels last
         for block in self.blocks:
             h = block(h, act)
-        h = self.dropout(h.mean(axis=-1), key=key, inference=key is None)
+        h = self.dropout(h.mean(axis=0), key=key, inference=key is None)
         return self.readout(h)
