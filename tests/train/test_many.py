@@ -185,3 +185,22 @@ def test_int_buffers_are_per_member_under_vmap(data):
     for m, seed in enumerate((1, 2)):
         _, alone = train_many(Permuted, Members(seeds=(seed,), lr=(1e-2,)), src, evals, SPEC)
         np.testing.assert_allclose(many["train/loss"][m], alone["train/loss"][0], rtol=1e-5)
+
+
+@pytest.mark.parametrize("chunk", [2, 3])
+def test_members_in_passes_equal_one_vmap(data, chunk):
+    """member_chunk trains the group in sequential passes (the last one padded): same numbers,
+    per member, as one vmap over all of them; per-member buffers and the shared step included."""
+    x, y, evals = data
+    src = FiniteSource(x, y, 16, "reshuffle")
+    mem = Members(seeds=(1, 2, 3, 4, 5), lr=(1e-2, 3e-2, 1e-2, 2e-2, 5e-2))
+    spec = TrainSpec(steps=40, batch_size=16, eval_every=10, optimizer="adam", member_chunk=chunk)
+    whole_spec = TrainSpec(steps=40, batch_size=16, eval_every=10, optimizer="adam", member_chunk=0)
+    m_passes, passes = train_many(Permuted, mem, src, evals, spec)
+    m_whole, whole = train_many(Permuted, mem, src, evals, whole_spec)
+    assert passes.keys() == whole.keys()
+    for k in whole:
+        assert passes[k].shape == whole[k].shape == (5, 5)
+        np.testing.assert_allclose(passes[k], whole[k], rtol=2e-5, atol=2e-6)
+    np.testing.assert_array_equal(m_passes.perm, m_whole.perm)
+    np.testing.assert_allclose(m_passes.net.l1.weight, m_whole.net.l1.weight, rtol=2e-5, atol=2e-6)

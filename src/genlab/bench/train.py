@@ -58,11 +58,14 @@ def single_rate(model: str, steps: int, batch: int = 100) -> tuple[float, float]
     return steps / (time.perf_counter() - t), flops
 
 
-def ensemble_rate(model: str, members: int, steps: int, batch: int = 100) -> float:
-    """Model-steps/s of `members` models trained together: jit(vmap(scan over steps))."""
+def ensemble_rate(model: str, members: int, steps: int, batch: int = 100,
+                  member_chunk: int = 8) -> float:
+    """Model-steps/s of `members` models trained together: jit(vmap(scan over steps)), in
+    passes of `member_chunk` members (TrainSpec.member_chunk)."""
     from genlab.train.many import _chunk_many, _init_many
     source, make = _setup(model, batch)
-    spec = TrainSpec(steps=steps, eval_every=steps, batch_size=batch, optimizer="adam", batching="slices")
+    spec = TrainSpec(steps=steps, eval_every=steps, batch_size=batch, optimizer="adam",
+                     batching="slices", member_chunk=member_chunk)
     mem = Members(seeds=tuple(range(members)), lr=(1e-2,) * members)
     keys, hyper = mem.keys(), mem.hyper()
     state, _ = _init_many(make, hyper, source, {}, keys, spec, (None, None))
@@ -74,14 +77,15 @@ def ensemble_rate(model: str, members: int, steps: int, batch: int = 100) -> flo
     return members * steps / (time.perf_counter() - t)
 
 
-def bench_train(ensemble: int = 64, steps: int = 300, models_: tuple = ("mlp", "cnn")) -> dict:
+def bench_train(ensemble: int = 64, steps: int = 300, models_: tuple = ("mlp", "cnn"),
+                member_chunk: int = 8) -> dict:
     mm = matmul_gflops()
     out = {}
     for name in models_:
         single, flops = single_rate(name, steps)
-        ens = ensemble_rate(name, ensemble, steps)
+        ens = ensemble_rate(name, ensemble, steps, member_chunk=member_chunk)
         gflops = ens * flops / 1e9
-        out[name] = {"single_steps_per_s": round(single, 1), "ensemble_size": ensemble,
+        out[name] = {"single_steps_per_s": round(single, 1), "ensemble_size": ensemble, "member_chunk": member_chunk,
                      "ensemble_model_steps_per_s": round(ens, 1), "speedup": round(ens / single, 2),
                      "step_flops": flops, "model_gflops_per_s": round(gflops, 2),
                      "matmul_gflops_per_s": round(mm, 1), "fraction_of_matmul": round(gflops / mm, 3)}

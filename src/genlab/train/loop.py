@@ -29,6 +29,9 @@ class TrainSpec:
     batching: str = "reshuffle"
     eval_batch: int = dataclasses.field(default=1000, metadata=PERFORMANCE_ONLY)  # memory only
     eval_train_max: int = 5000
+    # members trained together per pass; a larger group runs in sequential passes of this many
+    # inside the same program (cache locality; 0 = all at once). Speed only, same numbers.
+    member_chunk: int = dataclasses.field(default=8, metadata=PERFORMANCE_ONLY)
 
     def __post_init__(self):
         check(self.steps > 0, f"steps must be positive, got {self.steps}")
