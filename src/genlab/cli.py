@@ -204,11 +204,14 @@ def reproduce(preset: str = typer.Option("quick", help="smoke | quick | paper"),
               executor: str = typer.Option("local", help="local | ray (optional extra)"),
               address: Optional[str] = typer.Option(None, help="Ray cluster to join"),
               only: Optional[list[str]] = typer.Option(None, "--only", help="run only these experiments "
-                                                       "(repeatable); the report still lists all")):
+                                                       "(repeatable); the report still lists all"),
+              jobs: int = typer.Option(2, help="experiments run at a time, each in its own process "
+                                       "(1: one after another in this process)")):
     """Run every registered experiment at PRESET and write the report.
 
     The report is rewritten after each experiment, so an interrupted reproduce still leaves a
-    report of what finished."""
+    report of what finished. With --jobs 2 (the default) two experiments train at once in
+    separate processes; their output is printed as each one finishes."""
     from genlab import experiments
     from genlab.experiments.execution import execute
     from genlab.report.html import write_report
@@ -217,8 +220,13 @@ def reproduce(preset: str = typer.Option("quick", help="smoke | quick | paper"),
     exps = [experiments.get(n) for n in (only or experiments.names())]
     cfgs = [e.config(preset) for e in exps]  # validate all before writing anything
     _check_executor(executor, address)
+    if jobs < 1:
+        raise ConfigError(f"--jobs must be >= 1, got {jobs}")
     db = open_store(store)
     walls = []
+    if jobs > 1 and len(exps) > 1:
+        _reproduce_concurrently(exps, preset, db, every, jobs, executor, address)
+        return
     for exp, cfg in zip(exps, cfgs):
         console.rule(f"{exp.name} ({preset})")
         times = execute(exp, cfg, db, preset=preset, progress=progress, executor=executor,
@@ -228,6 +236,50 @@ def reproduce(preset: str = typer.Option("quick", help="smoke | quick | paper"),
         console.print(f"report: {write_report(db, None, every)}")
     console.print(f"wall time ({preset}; finished runs are skipped; compile: this process, "
                   f"including persistent-cache fetches): {', '.join(walls)}")
+
+
+def _reproduce_concurrently(exps, preset, db, every, jobs, executor, address) -> None:
+    import time
+
+    from genlab.processes import child_command, run_concurrently
+    from genlab.report import conditions
+    from genlab.report.html import write_report
+    by_name, walls, failed = {e.name: e for e in exps}, [], []
+    start = time.perf_counter()
+    console.print(f"{len(exps)} experiments, {jobs} at a time (separate processes); each one's "
+                  f"output is printed when it finishes")
+
+    def done(name, code, output, wall_s):
+        console.rule(f"{name} ({preset})" + ("" if code == 0 else f" FAILED (exit {code})"))
+        console.print(output.rstrip(), markup=False, highlight=False)
+        if code != 0:
+            failed.append(name)
+            return
+        _print_results(by_name[name], db)
+        times = conditions.read(db, name) or {}
+        walls.append(f"{name} {times.get('wall_s') or 0:.0f} s (compile {times.get('compile_s') or 0:.0f} s)")
+        console.print(f"report: {write_report(db, None, every)}")
+
+    run_concurrently([e.name for e in exps], jobs,
+                     lambda name: child_command(name, preset, db.path, executor, address), done)
+    console.print(f"wall time ({preset}; {jobs} experiments at a time, so each one shared the "
+                  f"cores; finished runs are skipped): all {time.perf_counter() - start:.0f} s; "
+                  f"{', '.join(walls)}")
+    if failed:
+        console.print(f"failed: {', '.join(failed)} (their output is above; re-run to resume)")
+        raise typer.Exit(1)
+
+
+@app.command("_execute", hidden=True)
+def execute_one(experiment: str, preset: str = "quick", store: Optional[Path] = STORE_OPT,
+                executor: str = "local", address: Optional[str] = None):
+    """One experiment of `reproduce --jobs N`: train and record it (no figures, no report)."""
+    from genlab import experiments
+    from genlab.experiments.execution import execute
+    from genlab.store import open_store
+    exp = experiments.get(experiment)
+    execute(exp, exp.config(preset), open_store(store), preset=preset, progress=False,
+            executor=executor, address=address, log=lambda text: console.print(text, markup=False))
 
 
 @app.command()
@@ -261,8 +313,16 @@ def main():
 
 
 def _interrupted(signum, frame):
-    """Leave at once: an open store transaction rolls back (SQLite), committed groups stay."""
+    """Leave at once: an open store transaction rolls back (SQLite), committed groups stay.
+    Children of `reproduce --jobs N` get the interrupt too and leave the same way."""
+    from genlab.processes import RUNNING, stop_children
+    if RUNNING:
+        stop_children()
     typer.echo("\ninterrupted: finished runs are kept in the store; re-run to resume", err=True)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(130)
+
+
+if __name__ == "__main__":
+    main()
