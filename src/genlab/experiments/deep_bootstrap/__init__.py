@@ -45,6 +45,9 @@ class Config:
     augment_noise: float = 0.1
     label_noise: float = 0.2
     pretrain_steps: int = 2000
+    # positions per transformer token: the paper's ViT reads patches (4x4 of a 32x32 image);
+    # 4 of the 40 positions make 10 tokens (1 = a token per position, 16x the attention cost)
+    transformer_patch: int = 4
 
 
 PRESETS = {
@@ -79,7 +82,8 @@ def _job(cfg: Config, model: str, n_train: int, world: str, seed: int, case: str
                      optimizer=optimizer, schedule="cosine", eval_train_max=cfg.eval_train_max)
     spec_data = DataSpec(sampler="jax", n_train=n_train if world == "real" else None, n_test=cfg.n_test,
                          seed=seed, stream=world == "ideal", **data)
-    return Job(model=model, data=spec_data, train=spec, lr=lr, seed=seed,
+    kwargs = {"patch_size": cfg.transformer_patch} if model == "transformer" else {}
+    return Job(model=model, data=spec_data, train=spec, lr=lr, seed=seed, model_kwargs=kwargs,
                tags={"world": world, "case": case, **(tags or {})})
 
 

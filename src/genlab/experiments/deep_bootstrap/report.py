@@ -186,6 +186,10 @@ def _protocol(runs) -> dict:
         ("data", "CIFAR-5m", "MNIST-1D (fresh samples from its generator)"),
         ("models", "MLP, CNN, ResNet, ViT, ...", "config:model")])["rows"]
     rows += conditions.protocol(real, [("Real World N", 50000, "config:data.n_train")])["rows"]
+    vit = [r for r in runs if r["config"]["model"] == "transformer"]
+    if vit:  # ViT-B/4 on 32x32 images: 64 patch tokens; here patches of the 1-D signal
+        rows += conditions.protocol(vit, [("transformer tokens: positions per patch", "4x4 pixels",
+                                           "config:model_kwargs.patch_size")])["rows"]
     return {"columns": ["setting", "paper", "genlab (stored configs)", "deviation"], "rows": rows}
 
 
