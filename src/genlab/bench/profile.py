@@ -57,6 +57,31 @@ def _parts(model: str, members: int, batch: int):
             "whole step": (jax.jit(full), params, opt_state)}
 
 
+def top_ops(trace_dir: str, steps: int, top: int = 12) -> list[dict]:
+    """The XLA ops (fusions, dots, copies) that took the most time per step in a trace written
+    with create_perfetto_trace=True: name, ms per step, share of the step's executed ops.
+    `copy*` / `transpose*` fusions are layout copies, `ynn_fusion` / `dot*` are matmuls."""
+    import collections
+    import glob
+    import gzip
+    import json
+    import re
+    files = glob.glob(f"{trace_dir}/**/*.trace.json.gz", recursive=True)
+    if not files:
+        return []
+    events = json.load(gzip.open(max(files, key=lambda f: __import__("os").path.getmtime(f))))
+    events = events["traceEvents"] if isinstance(events, dict) else events
+    total = collections.Counter()
+    for e in events:
+        name = e.get("name", "")
+        # XLA ops only ("dot.5", "copy_bitcast_fusion"), not Python frames or runtime scopes
+        if e.get("ph") == "X" and "dur" in e and re.fullmatch(r"[a-z][a-z0-9_\-]*(\.\d+)?", name):
+            total[name] += e["dur"]
+    ops = sum(total.values()) or 1
+    return [{"op": name, "ms_per_step": round(us / steps / 1e3, 3), "share": round(us / ops, 3)}
+            for name, us in total.most_common(top)]
+
+
 def bench_profile(models_: tuple = ("mlp", "cnn"), members: int = 64, batch: int = 100,
                   trace_dir: str | None = None) -> dict:
     out = {}
@@ -68,8 +93,9 @@ def bench_profile(models_: tuple = ("mlp", "cnn"), members: int = 64, batch: int
                       for name, t in times.items()}
         if trace_dir:
             fn, *args = parts["whole step"]
-            with jax.profiler.trace(f"{trace_dir}/{model}"):
+            with jax.profiler.trace(f"{trace_dir}/{model}", create_perfetto_trace=True):
                 _timed(fn, *args, repeats=5)
+            out[model]["top_ops"] = top_ops(f"{trace_dir}/{model}", steps=6)
     out["setup"] = {"members": members, "batch": batch, "load": list(np.round(
         __import__("os").getloadavg(), 2))}
     out["machine"] = provenance()
