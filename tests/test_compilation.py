@@ -26,6 +26,23 @@ def test_cache_on_by_default_movable_and_disableable(tmp_path):
     assert _cache_env(GENLAB_XLA_CACHE="0") == "None"
 
 
+def _xla_flags(**env):
+    code = ("import genlab, os, jax.numpy as jnp; jnp.ones(2).sum().block_until_ready(); "
+            "print(os.environ.get('XLA_FLAGS'))")
+    clean = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "GENLAB_XLA_OPT_LEVEL")}
+    return subprocess.run([sys.executable, "-c", code], env={**clean, **env}, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def test_backend_opt_level_1_by_default_and_overridable():
+    assert _xla_flags() == "--xla_backend_optimization_level=1"
+    assert _xla_flags(GENLAB_XLA_OPT_LEVEL="3") == "--xla_backend_optimization_level=3"
+    user = "--xla_cpu_multi_thread_eigen=false --xla_backend_optimization_level=2"
+    assert _xla_flags(XLA_FLAGS=user) == user  # the user's own level is left alone
+    assert _xla_flags(XLA_FLAGS="--xla_cpu_multi_thread_eigen=false") == \
+        "--xla_cpu_multi_thread_eigen=false --xla_backend_optimization_level=1"
+
+
 def _linear_jobs(seeds):
     exp = experiments.get("baselines")
     jobs = [j for j in exp.jobs(exp.config("smoke")) if j.model == "linear"]
