@@ -12,6 +12,12 @@ from genlab.config import ConfigError
 
 _REGISTRY: dict[str, Callable[..., eqx.Module]] = {}
 _COMMON = ("key", "in_size", "num_outputs")
+# The kwarg that sets a model's hidden size, for models whose smaller sizes embed exactly in a
+# larger one: every array zero-padded at the end of each axis computes the same function, and
+# the padding's gradients are exactly 0 (the flatten before the CNN's readout is channel-major,
+# so padded channels land at the end too). TrainSpec.pad_model relies on it; a model belongs
+# here only when that holds for every one of its options.
+PAD_KWARGS = {"mlp": "width", "cnn": "channels"}
 
 
 def register(name: str):

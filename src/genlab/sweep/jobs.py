@@ -48,11 +48,23 @@ class Job:
         # N is a member axis under "slices" batching; a padded reshuffle costs more than it
         # saves (docs/BENCHMARKS.md, `genlab bench n-axis`), so there N still splits programs.
         d["data"] = self.data.shape_key(pad_n=self.train.batching == "slices")
+        size = padded_size_kwarg(self)
+        if size is not None:  # the size is a member value: sweep/padded_models.py
+            d["model_kwargs"] = {k: v for k, v in self.model_kwargs.items() if k != size}
         return canonical_json(d)
 
     @property
     def uses_dropout(self) -> bool:
         return float(self.model_kwargs.get("dropout", 0.0)) > 0.0
+
+
+def padded_size_kwarg(job: Job) -> str | None:
+    """The model kwarg that varies inside one padded program, or None (TrainSpec.pad_model off,
+    a model without one, or dropout: its random masks depend on the padded shape)."""
+    from genlab.models import PAD_KWARGS
+    if not job.train.pad_model or job.uses_dropout:
+        return None
+    return PAD_KWARGS.get(job.model)
 
 
 def validate_jobs(jobs: list[Job]) -> None:

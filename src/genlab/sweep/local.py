@@ -20,6 +20,7 @@ from genlab.sweep import resume
 from genlab.sweep.executor import EXECUTORS, current
 from genlab.sweep.groups import RegistryModel, padded_group_data
 from genlab.sweep.jobs import Job, group_jobs
+from genlab.sweep.padded_models import padded_members
 from genlab.sweep.progress import progress_bar
 from genlab.train.loop import FINITE
 from genlab.train.many import Members, train_many
@@ -132,6 +133,11 @@ def train_networks(group: list[Job], make=None, on_chunk=None, *, mask=None, sta
     job0 = group[0]
     source, evals, axis, data = _group_data(group)
     members = _members(group)
+    padded = None if make is not None else padded_members(
+        group, members.keys()["init"], data[0]["x"].shape[1], data[0].get("num_outputs", 10))
+    if padded is not None:  # sizes as a member axis (TrainSpec.pad_model)
+        check(mask is None and start is None, "pad_model does not combine with masks or start params")
+        make, start, mask = padded
     make = make or RegistryModel(job0.model, data[0]["x"].shape[1],
                                  tuple(sorted(job0.model_kwargs.items())),
                                  num_outputs=data[0].get("num_outputs", 10))  # from the data

@@ -32,6 +32,10 @@ class TrainSpec:
     # members trained together per pass; a larger group runs in sequential passes of this many
     # inside the same program (cache locality; 0 = all at once). Speed only, same numbers.
     member_chunk: int = dataclasses.field(default=8, metadata=PERFORMANCE_ONLY)
+    # jobs whose model differs only in its size (models.PAD_KWARGS) share one program, each
+    # member zero-padded to the group's largest size and masked (sweep/padded_models.py): one
+    # compile instead of one per size, at the largest size's cost per member. Speed only.
+    pad_model: bool = dataclasses.field(default=False, metadata=PERFORMANCE_ONLY)
 
     def __post_init__(self):
         check(self.steps > 0, f"steps must be positive, got {self.steps}")
