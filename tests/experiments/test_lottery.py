@@ -95,7 +95,13 @@ def test_rerun_resumes_without_training(run, monkeypatch):
 def test_analysis_and_figures_from_the_store(run, tmp_path):
     result = analysis.analyze(run)
     assert len(result["tables"]) == 4 and result["headline"]
-    assert all(row["check"] in ("ok", "MISS") for row in result["headline"])
+    assert all(row["check"] in ("ok", "MISS") or row["check"].startswith("paper scale: ")
+               for row in result["headline"])
+    # 40-step runs are far below the notebook's 1501 / 6000 steps: a failed dense or ablation
+    # check says so instead of MISS; the scale-free checks (orderings) stay ok / MISS
+    for row in result["headline"]:
+        if row["name"].startswith(("mnist1d dense", "ablation:")) and row["check"] != "ok":
+            assert row["check"].startswith("paper scale: 40 of the notebook's")
     paths = lottery.plot(run, tmp_path)
     assert len(paths) == 3 and all(p.exists() for p in paths)
 

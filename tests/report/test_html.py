@@ -45,3 +45,19 @@ def test_report_never_imports_experiments():
             assert not any(n.startswith("genlab.experiments") for n in names), path
             if isinstance(node, ast.ImportFrom) and node.module == "genlab":
                 assert "experiments" not in [a.name for a in node.names], path
+
+
+def test_paper_scale_checks_are_counted_apart_from_miss():
+    from genlab.report import conditions as tables
+    from genlab.report.html import _counts
+    assert tables.check(True, "400 of 1501 steps") == "ok"  # passing is passing at any scale
+    assert tables.check(False) == "MISS"
+    assert tables.check(False, "400 of 1501 steps") == "paper scale: 400 of 1501 steps"
+
+    class Section:
+        status = "complete"
+        checks = [{"check": "ok"}, {"check": "MISS"}, {"check": tables.check(False, "small")},
+                  {"check": ""}]
+    counts = _counts([Section()])
+    assert counts.startswith("1 checks ok, 1 MISS, 1 not tested below paper scale")
+    assert "1 without a check" in counts

@@ -147,9 +147,11 @@ def _counts(sections) -> str:
     checks = [str(c.get("check", "")) for s in sections for c in s.checks]
     ok = sum(c == "ok" for c in checks)
     miss = sum(c.startswith("MISS") for c in checks)
+    scale = sum(c.startswith(conditions.PAPER_SCALE) for c in checks)
     absent = sum(s.status == "not run" for s in sections)
-    return (f"{ok} checks ok, {miss} MISS, {len(checks) - ok - miss} without a check; "
-            f"{absent} of {len(sections)} experiments not run.")
+    return (f"{ok} checks ok, {miss} MISS, {scale} not tested below paper scale (they failed on "
+            f"runs smaller than the published protocol), {len(checks) - ok - miss - scale} "
+            f"without a check; {absent} of {len(sections)} experiments not run.")
 
 
 def _check_cell(check: str) -> str:
