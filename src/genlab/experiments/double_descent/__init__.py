@@ -38,6 +38,9 @@ class Config:
     lr: float = 0.01
     batch_size: int = 100
     batching: str = "reshuffle"  # as published: a fresh permutation each epoch
+    # all sizes of one curve in one compiled program, each member zero-padded to the largest
+    # (TrainSpec.pad_model): fewer compiles, more FLOPs per member; speed only, same numbers
+    pad_sizes: bool = False
 
 
 PRESETS = {
@@ -63,7 +66,7 @@ def _job(cfg, model, size, n_train, noise, seed, loss="xent", epochs=None) -> Jo
     per_epoch = (n_train or 4000) // cfg.batch_size
     spec = TrainSpec(steps=(epochs or cfg.epochs) * per_epoch, batch_size=cfg.batch_size, loss=loss,
                      eval_every=cfg.eval_epochs * per_epoch, optimizer="momentum",
-                     batching=cfg.batching)
+                     batching=cfg.batching, pad_model=cfg.pad_sizes)
     data = DataSpec(generator=GENERATOR, n_train=n_train, condition="corrupt" if noise else "true",
                     label_noise=noise, seed=seed if noise else 0)
     return Job(model=model, model_kwargs=_kwargs(model, size), data=data, lr=cfg.lr, seed=seed,
