@@ -50,3 +50,24 @@ def test_reproduce_in_two_processes_equals_one(tmp_path):
     for name in ("expressivity", "implicit_linear"):
         one, two = _results(stores[1], name), _results(stores[2], name)
         assert one and one == two
+
+
+def test_reproduce_with_ray_runs_experiments_one_at_a_time(monkeypatch, tmp_path):
+    """Ray already spreads each experiment's groups: two children would start two local Rays."""
+    import pytest
+    pytest.importorskip("ray")
+    from typer.testing import CliRunner
+
+    from genlab import cli
+    from genlab.experiments import execution
+    ran = []
+    monkeypatch.setattr(cli, "_reproduce_concurrently",
+                        lambda *a, **k: (_ for _ in ()).throw(AssertionError("ran concurrently")))
+    monkeypatch.setattr(execution, "execute", lambda exp, *a, **k: ran.append(exp.name) or
+                        {"wall_s": 0.0, "compile_s": 0.0})
+    monkeypatch.setattr(cli, "_print_results", lambda exp, db: None)
+    result = CliRunner().invoke(cli.app, ["reproduce", "--preset", "smoke", "--executor", "ray",
+                                          "--jobs", "2", "--store", str(tmp_path / "g.sqlite"),
+                                          "--only", "expressivity", "--only", "implicit_linear"])
+    assert result.exit_code == 0, result.output
+    assert ran == ["expressivity", "implicit_linear"]

@@ -206,7 +206,8 @@ def reproduce(preset: str = typer.Option("quick", help="smoke | quick | paper"),
               only: Optional[list[str]] = typer.Option(None, "--only", help="run only these experiments "
                                                        "(repeatable); the report still lists all"),
               jobs: int = typer.Option(2, help="experiments run at a time, each in its own process "
-                                       "(1: one after another in this process)")):
+                                       "(1: one after another in this process; with "
+                                       "--executor ray always 1: Ray parallelizes)")):
     """Run every registered experiment at PRESET and write the report.
 
     The report is rewritten after each experiment, so an interrupted reproduce still leaves a
@@ -224,6 +225,8 @@ def reproduce(preset: str = typer.Option("quick", help="smoke | quick | paper"),
         raise ConfigError(f"--jobs must be >= 1, got {jobs}")
     db = open_store(store)
     walls = []
+    if executor == "ray" and jobs > 1:  # Ray spreads each experiment's groups over the cluster;
+        jobs = 1                        # two children would each start their own local Ray
     if jobs > 1 and len(exps) > 1:
         _reproduce_concurrently(exps, preset, db, every, jobs, executor, address)
         return
