@@ -58,10 +58,10 @@ def test_reproduce_with_ray_runs_experiments_one_at_a_time(monkeypatch, tmp_path
     pytest.importorskip("ray")
     from typer.testing import CliRunner
 
-    from genlab import cli
+    from genlab import cli, processes
     from genlab.experiments import execution
     ran = []
-    monkeypatch.setattr(cli, "_reproduce_concurrently",
+    monkeypatch.setattr(processes, "reproduce_concurrently",
                         lambda *a, **k: (_ for _ in ()).throw(AssertionError("ran concurrently")))
     monkeypatch.setattr(execution, "execute", lambda exp, *a, **k: ran.append(exp.name) or
                         {"wall_s": 0.0, "compile_s": 0.0})

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
-from genlab.cli_tools import bench_app, data_app
+from genlab.cli_tools import bench_app, data_app, migrate
 from genlab.config import ConfigError
 
 HELP = ("genlab: small, fast reproductions of classic findings about generalization in deep "
@@ -42,6 +42,7 @@ class _OneLineErrors(TyperGroup):
 app = typer.Typer(cls=_OneLineErrors, add_completion=False, no_args_is_help=True, help=HELP)
 app.add_typer(bench_app, name="bench")
 app.add_typer(data_app, name="data")
+app.command()(migrate)  # store maintenance
 console = Console()
 STORE_OPT = typer.Option(None, "--store", help="SQLite store (default ./genlab-runs/genlab.sqlite)")
 
@@ -215,6 +216,7 @@ def reproduce(preset: str = typer.Option("quick", help="smoke | quick | paper"),
     separate processes; their output is printed as each one finishes."""
     from genlab import experiments
     from genlab.experiments.execution import execute
+    from genlab.processes import wall_line
     from genlab.report.html import write_report
     from genlab.store import open_store
     every = [experiments.get(n) for n in experiments.names()]  # the report lists them all
@@ -228,49 +230,21 @@ def reproduce(preset: str = typer.Option("quick", help="smoke | quick | paper"),
     if executor == "ray" and jobs > 1:  # Ray spreads each experiment's groups over the cluster;
         jobs = 1                        # two children would each start their own local Ray
     if jobs > 1 and len(exps) > 1:
-        _reproduce_concurrently(exps, preset, db, every, jobs, executor, address)
+        from genlab import processes
+        failed = processes.reproduce_concurrently(exps, preset, db, every, jobs, executor, address,
+                                                  console, _print_results)
+        if failed:
+            raise typer.Exit(1)
         return
     for exp, cfg in zip(exps, cfgs):
         console.rule(f"{exp.name} ({preset})")
         times = execute(exp, cfg, db, preset=preset, progress=progress, executor=executor,
                         address=address)
-        walls.append(f"{exp.name} {times['wall_s'] or 0:.0f} s (compile {times['compile_s'] or 0:.0f} s)")
+        walls.append(wall_line(exp.name, times))
         _print_results(exp, db)
         console.print(f"report: {write_report(db, None, every)}")
     console.print(f"wall time ({preset}; finished runs are skipped; compile: this process, "
                   f"including persistent-cache fetches): {', '.join(walls)}")
-
-
-def _reproduce_concurrently(exps, preset, db, every, jobs, executor, address) -> None:
-    import time
-
-    from genlab.processes import child_command, run_concurrently
-    from genlab.report import conditions
-    from genlab.report.html import write_report
-    by_name, walls, failed = {e.name: e for e in exps}, [], []
-    start = time.perf_counter()
-    console.print(f"{len(exps)} experiments, {jobs} at a time (separate processes); each one's "
-                  f"output is printed when it finishes")
-
-    def done(name, code, output, wall_s):
-        console.rule(f"{name} ({preset})" + ("" if code == 0 else f" FAILED (exit {code})"))
-        console.print(output.rstrip(), markup=False, highlight=False)
-        if code != 0:
-            failed.append(name)
-            return
-        _print_results(by_name[name], db)
-        times = conditions.read(db, name) or {}
-        walls.append(f"{name} {times.get('wall_s') or 0:.0f} s (compile {times.get('compile_s') or 0:.0f} s)")
-        console.print(f"report: {write_report(db, None, every)}")
-
-    run_concurrently([e.name for e in exps], jobs,
-                     lambda name: child_command(name, preset, db.path, executor, address), done)
-    console.print(f"wall time ({preset}; {jobs} experiments at a time, so each one shared the "
-                  f"cores; finished runs are skipped): all {time.perf_counter() - start:.0f} s; "
-                  f"{', '.join(walls)}")
-    if failed:
-        console.print(f"failed: {', '.join(failed)} (their output is above; re-run to resume)")
-        raise typer.Exit(1)
 
 
 @app.command("_execute", hidden=True)
@@ -283,15 +257,6 @@ def execute_one(experiment: str, preset: str = "quick", store: Optional[Path] = 
     exp = experiments.get(experiment)
     execute(exp, exp.config(preset), open_store(store), preset=preset, progress=False,
             executor=executor, address=address, log=lambda text: console.print(text, markup=False))
-
-
-@app.command()
-def migrate(store: Optional[Path] = STORE_OPT):
-    """Migrate a store written by an older genlab to the current run-record schema (ids, status)."""
-    from genlab.store import DEFAULT_PATH
-    from genlab.store.migrate import migrate as migrate_store
-    counts = migrate_store(store or DEFAULT_PATH)
-    console.print(f"migrated {store or DEFAULT_PATH}: {counts}")
 
 
 def _print_results(exp, db) -> None:

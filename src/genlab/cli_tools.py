@@ -110,3 +110,12 @@ def _print_json_or_dict(result: dict, json_out: bool) -> None:
         return
     for k, v in result.items():
         console.print(f"{k}: {v}")
+
+
+def migrate(store: Optional[Path] = typer.Option(None, "--store", help="SQLite store (default "
+                                                 "./genlab-runs/genlab.sqlite)")):
+    """Migrate a store written by an older genlab to the current run-record schema (ids, status)."""
+    from genlab.store import DEFAULT_PATH
+    from genlab.store.migrate import migrate as migrate_store
+    counts = migrate_store(store or DEFAULT_PATH)
+    console.print(f"migrated {store or DEFAULT_PATH}: {counts}")

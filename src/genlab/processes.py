@@ -53,6 +53,43 @@ def run_concurrently(names: Iterable[str], jobs: int, command: Callable[[str], l
     return codes
 
 
+def wall_line(name: str, times: dict) -> str:
+    """'NAME 125 s (compile 21 s)' from an experiment's recorded wall_s / compile_s."""
+    return f"{name} {times.get('wall_s') or 0:.0f} s (compile {times.get('compile_s') or 0:.0f} s)"
+
+
+def reproduce_concurrently(exps, preset: str, db, every, jobs: int, executor: str,
+                           address: str | None, console, print_results) -> list[str]:
+    """`genlab reproduce --jobs N` with N > 1: each experiment in a child process; as each one
+    finishes, its output, its results (print_results(exp, db)) and a fresh report. Returns the
+    names of the experiments whose child failed."""
+    from genlab.report import conditions
+    from genlab.report.html import write_report
+    by_name, walls, failed = {e.name: e for e in exps}, [], []
+    start = time.perf_counter()
+    console.print(f"{len(exps)} experiments, {jobs} at a time (separate processes); each one's "
+                  f"output is printed when it finishes")
+
+    def done(name, code, output, wall_s):
+        console.rule(f"{name} ({preset})" + ("" if code == 0 else f" FAILED (exit {code})"))
+        console.print(output.rstrip(), markup=False, highlight=False)
+        if code != 0:
+            failed.append(name)
+            return
+        print_results(by_name[name], db)
+        walls.append(wall_line(name, conditions.read(db, name) or {}))
+        console.print(f"report: {write_report(db, None, every)}")
+
+    run_concurrently([e.name for e in exps], jobs,
+                     lambda name: child_command(name, preset, db.path, executor, address), done)
+    console.print(f"wall time ({preset}; {jobs} experiments at a time, so each one shared the "
+                  f"cores; finished runs are skipped): all {time.perf_counter() - start:.0f} s; "
+                  f"{', '.join(walls)}")
+    if failed:
+        console.print(f"failed: {', '.join(failed)} (their output is above; re-run to resume)")
+    return failed
+
+
 def stop_children() -> None:
     """Ctrl-C: pass it on; each child leaves with its finished compile groups in the store."""
     import signal
