@@ -104,3 +104,24 @@ def test_cntk_matches_wide_conv_nets():
                                    arch="conv1d", b_std=0.2, batch_size=4)
     err = jnp.linalg.norm(empirical - analytic) / jnp.linalg.norm(analytic)
     assert err < 0.10, f"relative Frobenius error {float(err):.3f}"
+
+
+def test_one_pass_family_equals_each_kernel_alone():
+    # conv1d_kernels computes every (kind, depth, readout) in one recursion; each must equal
+    # the kernel computed on its own (same ops, so equal to float64 rounding).
+    from genlab.kernels import conv1d_kernels
+    with jax.enable_x64(True):
+        x1 = jnp.asarray(_inputs(5, 7, 2), jnp.float64)
+        x2 = jnp.asarray(_inputs(4, 7, 2, seed=3), jnp.float64)
+        for pair in ((x1, None), (x1, x2)):
+            family = conv1d_kernels(*pair, depths=(3, 1), readouts=("flatten", "gap"), b_std=0.2)
+            assert set(family) == {(k, d, r) for k in ("ntk", "nngp") for d in (1, 3)
+                                   for r in ("gap", "flatten")}
+            for (kind, depth, readout), gram in family.items():
+                alone = conv1d_kernel(*pair, depth=depth, kind=kind, readout=readout, b_std=0.2)
+                np.testing.assert_allclose(gram, alone, rtol=1e-12, atol=1e-14)
+        assert not np.allclose(family[("ntk", 1, "gap")], family[("ntk", 3, "gap")])
+    with pytest.raises(ValueError):
+        conv1d_kernels(x1, depths=(0, 2))
+    with pytest.raises(ValueError):
+        conv1d_kernels(x1, depths=(2,), readouts=("max",))

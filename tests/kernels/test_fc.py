@@ -109,3 +109,18 @@ def test_nngp_matches_monte_carlo_output_covariance():
     diag = np.diagonal(nngp)
     stderr = np.sqrt((np.outer(diag, diag) + nngp**2) / n_models)
     assert np.all(np.abs(cov - nngp) <= 4.5 * stderr + 0.03 * np.abs(nngp))
+
+
+def test_one_recursion_family_equals_each_kernel_alone():
+    from genlab.kernels import fc_kernels
+    with jax.enable_x64(True):
+        x1, x2 = (jnp.asarray(_inputs(6, 5, seed=s), jnp.float64) for s in (0, 1))
+        family = fc_kernels(x1, x2, depths=(4, 1, 2), b_std=0.1)
+        assert set(family) == {(k, d) for k in ("ntk", "nngp") for d in (1, 2, 4)}
+        for (kind, depth), gram in family.items():
+            want = _numpy_fc(np.asarray(x1), np.asarray(x2), depth, 2**0.5, 0.1)[kind == "ntk"]
+            np.testing.assert_allclose(gram, want, rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(gram, fc_kernel(x1, x2, depth=depth, kind=kind, b_std=0.1),
+                                       rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError):
+        fc_kernels(x1, depths=())

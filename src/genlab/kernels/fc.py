@@ -63,31 +63,49 @@ def pairwise_stats(x1, x2, *, batch_size: int = 256):
     return jax.lax.map(row, x1, batch_size=min(batch_size, x1.shape[0]))
 
 
-@functools.partial(jax.jit, static_argnames=("depth", "kind"))
-def fc_kernel(x1, x2=None, *, depth: int, w_std: float = 2**0.5, b_std: float = 0.0,
-              kind: str = "ntk"):
-    """Kernel of the scalar output of `depth` Dense layers with ReLU between them.
-
-    x1 (n1, d...), x2 (n2, d...) or None (= x1); trailing dims are flattened. Each Dense is
-    (w_std/√fan_in)·W h + b_std·β with W, β ~ N(0, 1). Returns (n1, n2): the NNGP Σ or the
-    NTK Θ (Θ ← Θ·Σ̇ + Σ layer by layer).
-    """
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    x1 = _flatten(x1)
-    x2 = x1 if x2 is None else _flatten(x2)
+@functools.partial(jax.jit, static_argnames=("depths",))
+def _fc_grams(x1, x2, *, depths, w_std, b_std):
+    """{depth: (NNGP, NTK)} of the same inputs from one recursion to max(depths)."""
     d = x1.shape[1]
     w2, b2 = w_std**2, b_std**2
     # Layer-0 "post-activations" are the inputs themselves; no derivative flows into them.
     q1, q2 = jnp.sum(x1**2, axis=1) / d, jnp.sum(x2**2, axis=1) / d
     cross, gap = pairwise_stats(x1, x2)
     cross, gap, step, ntk = cross / d, gap / d, jnp.zeros(()), jnp.zeros(())
-    for layer in range(depth):
+    out = {}
+    for layer in range(max(depths)):
         sigma = w2 * cross + b2  # the Dense layer's pre-activation covariance
         ntk = w2 * (step * ntk + cross) + b2  # = Σ̇·Θ + Σ with Σ̇ = w²·E[step step]
-        if layer == depth - 1:
+        if layer + 1 in depths:
+            out[layer + 1] = (sigma, ntk)
+        if layer == max(depths) - 1:
             break
         q1, q2 = w2 * q1 + b2, w2 * q2 + b2
         cross, step, gap = relu_moments(q1[:, None], q2[None, :], w2 * gap)  # bias cancels
         q1, q2 = q1 / 2.0, q2 / 2.0  # E relu(u)² = q/2
-    return ntk if kind == "ntk" else sigma
+    return out
+
+
+def fc_kernels(x1, x2=None, *, depths: tuple[int, ...], w_std: float = 2**0.5,
+               b_std: float = 0.0) -> dict:
+    """Every fc_kernel for `depths` x KINDS from one recursion: {(kind, depth): (n1, n2)}."""
+    depths = tuple(sorted(set(int(k) for k in depths)))
+    if not depths or depths[0] < 1:
+        raise ValueError(f"depths must be >= 1, got {depths}")
+    x1 = _flatten(jnp.asarray(x1))
+    x2 = x1 if x2 is None else _flatten(jnp.asarray(x2))
+    grams = _fc_grams(x1, x2, depths=depths, w_std=w_std, b_std=b_std)
+    return {(kind, k): grams[k][int(kind == "ntk")] for kind in KINDS for k in depths}
+
+
+def fc_kernel(x1, x2=None, *, depth: int, w_std: float = 2**0.5, b_std: float = 0.0,
+              kind: str = "ntk"):
+    """Kernel of the scalar output of `depth` Dense layers with ReLU between them.
+
+    x1 (n1, d...), x2 (n2, d...) or None (= x1); trailing dims are flattened. Each Dense is
+    (w_std/√fan_in)·W h + b_std·β with W, β ~ N(0, 1). Returns (n1, n2): the NNGP Σ or the
+    NTK Θ (Θ ← Θ·Σ̇ + Σ layer by layer). Several depths or both kinds: fc_kernels.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    return fc_kernels(x1, x2, depths=(depth,), w_std=w_std, b_std=b_std)[(kind, depth)]

@@ -16,7 +16,7 @@ from genlab.data.datasets import DataSpec, build
 from genlab.experiments.base import Experiment
 from genlab.experiments.ntk.nets import train_nets
 from genlab.experiments.ntk.report import NAME, analyze, plot
-from genlab.kernels import accuracy, conv1d_kernel, fc_kernel, gd_prediction, kernel_regression
+from genlab.kernels import accuracy, conv1d_kernels, fc_kernels, gd_prediction, kernel_regression
 from genlab.kernels.conv1d import READOUTS
 from genlab.kernels.fc import KINDS
 from genlab.sweep import run_computed
@@ -88,24 +88,38 @@ def _targets(labels):
     return np.eye(NUM_CLASSES)[labels] - 1.0 / NUM_CLASSES  # centered one-hot
 
 
-@functools.lru_cache(maxsize=1)  # configs come kernel-major: one Gram pair serves every n
-def gram(arch: str, kind: str, depth: int, readout: str | None, n_train: int, n_test: int | None):
-    """(K train-train (n, n), K test-train (m, n)) in float64 on the first n_train / n_test rows."""
+@functools.lru_cache(maxsize=2)  # configs come kernel-major: one family per arch
+def grams(arch: str, depths: tuple[int, ...], readouts: tuple[str, ...], n_train: int,
+          n_test: int | None) -> dict:
+    """{(kind, depth, readout): (K train-train (n, n), K test-train (m, n))} in float64 on the
+    first n_train / n_test rows. One pass per arch computes every depth, kind and readout
+    (kernels.fc_kernels / conv1d_kernels); every n <= n_train slices it."""
     d = _data()
     with jax.enable_x64(True):
         x, x_test = (jnp.asarray(a, jnp.float64) for a in (d["x"][:n_train], d["x_test"][:n_test]))
         if arch == "fc":
-            fn = functools.partial(fc_kernel, depth=depth, kind=kind)
-        else:
-            fn = functools.partial(conv1d_kernel, depth=depth, kind=kind, readout=readout)
-        return np.asarray(fn(x)), np.asarray(fn(x_test, x))
+            train, test = fc_kernels(x, depths=depths), fc_kernels(x_test, x, depths=depths)
+            return {(kind, k, None): (np.asarray(train[kind, k]), np.asarray(test[kind, k]))
+                    for kind, k in train}
+        train, test = (conv1d_kernels(*pair, depths=depths, readouts=readouts)
+                       for pair in ((x, None), (x_test, x)))
+        return {key: (np.asarray(train[key]), np.asarray(test[key])) for key in train}
 
 
-def compute_kernel(c: dict, n_max: int | None = None) -> dict:
+def gram(arch: str, kind: str, depth: int, readout: str | None, n_train: int, n_test: int | None,
+         family: tuple = ()):
+    """One kernel's (K train-train, K test-train); `family` = (depths, readouts) of the whole
+    sweep, computed together (default: this kernel alone)."""
+    depths, readouts = family or ((depth,), (readout,))
+    return grams(arch, tuple(depths), tuple(readouts), n_train, n_test)[(kind, depth, readout)]
+
+
+def compute_kernel(c: dict, n_max: int | None = None, family: tuple = ()) -> dict:
     """Ridgeless regression on centered one-hot targets with one kernel at one n; n_max: build the
-    Gram on that many rows (shared by every n ≤ n_max) and slice it."""
+    Gram on that many rows (shared by every n ≤ n_max) and slice it; family: see gram."""
     n, d = c["n_train"], _data()
-    k_train, k_test = gram(c["arch"], c["kind"], c["depth"], c["readout"], n_max or n, c["n_test"])
+    k_train, k_test = gram(c["arch"], c["kind"], c["depth"], c["readout"], n_max or n, c["n_test"],
+                           family)
     with jax.enable_x64(True):
         pred = kernel_regression(k_train[:n, :n], _targets(d["y"][:n]), k_test[:, :n])
         y_test = d["y_test"][:len(k_test)]
@@ -176,11 +190,12 @@ def configs(cfg: Config) -> list[dict]:
 def run(cfg: Config, store, progress: bool = True) -> list[str]:
     validate(cfg)
     n_max = {"fc": max(cfg.fc_n_train, default=0), "cntk": max(cfg.cntk_n_train, default=0)}
+    family = {"fc": (cfg.fc_depths, (None,)), "cntk": (cfg.cntk_depths, cfg.readouts)}
     seeds = tuple(range(cfg.seeds))
 
     def compute(c):
         if c["part"] == "kernel":
-            return compute_kernel(c, n_max[c["arch"]])
+            return compute_kernel(c, n_max[c["arch"]], family[c["arch"]])
         return compute_net(c, seeds)
     return run_computed(NAME, configs(cfg), compute, store, progress=progress)
 
