@@ -68,8 +68,9 @@ def ensemble_rate(model: str, members: int, steps: int, batch: int = 100,
                      batching="slices", member_chunk=member_chunk)
     mem = Members(seeds=tuple(range(members)), lr=(1e-2,) * members)
     keys, hyper = mem.keys(), mem.hyper()
-    state, _ = _init_many(make, hyper, source, {}, keys, spec, (None, None))
-    static = eqx.partition(eqx.filter_vmap(make)(keys["init"]), eqx.is_inexact_array)[1]
+    made = eqx.filter_vmap(make)(keys["init"])
+    state, _ = _init_many(made, hyper, source, {}, keys, spec, (None, None))
+    static = eqx.partition(made, eqx.is_inexact_array)[1]
     run = lambda st: _chunk_many(st, static, hyper, source, {}, keys, spec, (None, None), None)[0]  # noqa: E731
     jax.block_until_ready(run(state))  # compile
     t = time.perf_counter()

@@ -11,7 +11,7 @@ from genlab import models
 class RegistryModel:
     """make_model for train_many: a registry model. A frozen dataclass hashes and compares by
     value, so jit sees the same static argument for every group of the same shapes (a
-    functools.partial hashes by identity, which recompiled _init_many for every group)."""
+    functools.partial hashes by identity, which recompiled a group's programs every time)."""
     name: str
     in_size: int
     kwargs: tuple = ()

@@ -64,10 +64,13 @@ _STATE_AXES = State(0, 0, 0, None, 0, 0)
 
 
 @eqx.filter_jit
-def _init_many(make_model, hyper, source, evals, keys, spec, axes, probe=None, mask=None,
+def _init_many(made, hyper, source, evals, keys, spec, axes, probe=None, mask=None,
                start=None, snapshot_steps=()):
-    def one(key_set, h, src, ev, m, p):
-        model = make_model(key_set["init"])
+    """Initial train state and first evaluation of every member. `made`: the members' models,
+    stacked (eqx.filter_vmap(make_model)(keys["init"]), built outside: jax.random draws are
+    bitwise the same eagerly, and constructing the models inside this program again doubled
+    its compile time)."""
+    def one(model, key_set, h, src, ev, m, p):
         if p is not None:  # start from given params (rewinding), keep the model's structure
             model = eqx.combine(p, eqx.partition(model, eqx.is_inexact_array)[1])
         if "init_scale" in h:
@@ -76,8 +79,8 @@ def _init_many(make_model, hyper, source, evals, keys, spec, axes, probe=None, m
         first = evaluate(state.params, static, ev, spec, probe)
         first["train/batch_loss"] = first.get("train/loss", jnp.zeros(()))
         return state, mark_finite(first, state.params)
-    return eqx.filter_vmap(one, in_axes=(0, 0) + axes + (0, 0), out_axes=(_STATE_AXES, 0))(
-        keys, hyper, source, evals, mask, start)
+    return eqx.filter_vmap(one, in_axes=(eqx.if_array(0), 0, 0) + axes + (0, 0), out_axes=(_STATE_AXES, 0))(
+        made, keys, hyper, source, evals, mask, start)
 
 
 def member_passes(members: int, chunk: int) -> tuple[int, int]:
@@ -160,9 +163,10 @@ def train_many(make_model: Callable, members: Members, source, evals: dict, spec
     check(all(0 <= k <= spec.steps for k in snapshot_steps),
           f"snapshot steps must be in [0, {spec.steps}], got {snapshot_steps}")
     keys, hyper, axes = members.keys(), members.hyper(), (source_axis, eval_axis)
-    state, first = _init_many(make_model, hyper, source, evals, keys, spec, axes, probe, mask,
+    made = eqx.filter_vmap(make_model)(keys["init"])
+    state, first = _init_many(made, hyper, source, evals, keys, spec, axes, probe, mask,
                               start, snapshot_steps)
-    static = eqx.partition(eqx.filter_vmap(make_model)(keys["init"]), eqx.is_inexact_array)[1]
+    static = eqx.partition(made, eqx.is_inexact_array)[1]
     if stop_loss is not None:
         first["train/stop_step"] = state.stop_step
     rows = [first]
