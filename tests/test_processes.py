@@ -71,3 +71,15 @@ def test_reproduce_with_ray_runs_experiments_one_at_a_time(monkeypatch, tmp_path
                                           "--only", "expressivity", "--only", "implicit_linear"])
     assert result.exit_code == 0, result.output
     assert ran == ["expressivity", "implicit_linear"]
+
+
+def test_longest_expected_experiment_starts_first():
+    from genlab import experiments
+    order = experiments.longest_first(experiments.names())
+    assert sorted(order) == sorted(experiments.names())
+    walls = [experiments.EXPECTED_WALL_S.get(n, 60) for n in order]
+    assert walls == sorted(walls, reverse=True)
+    assert order[0] == max(experiments.names(), key=lambda n: experiments.EXPECTED_WALL_S.get(n, 60))
+    # unknown names count as 60 s; ties keep the given order
+    assert experiments.longest_first(["x", "expressivity", "y", "deep_bootstrap"]) == \
+        ["deep_bootstrap", "x", "y", "expressivity"]

@@ -63,12 +63,13 @@ def reproduce_concurrently(exps, preset: str, db, every, jobs: int, executor: st
     """`genlab reproduce --jobs N` with N > 1: each experiment in a child process; as each one
     finishes, its output, its results (print_results(exp, db)) and a fresh report. Returns the
     names of the experiments whose child failed."""
+    from genlab.experiments import longest_first
     from genlab.report import conditions
     from genlab.report.html import write_report
     by_name, walls, failed = {e.name: e for e in exps}, [], []
     start = time.perf_counter()
-    console.print(f"{len(exps)} experiments, {jobs} at a time (separate processes); each one's "
-                  f"output is printed when it finishes")
+    console.print(f"{len(exps)} experiments, {jobs} at a time (separate processes), the longest "
+                  f"first; each one's output is printed when it finishes")
 
     def done(name, code, output, wall_s):
         console.rule(f"{name} ({preset})" + ("" if code == 0 else f" FAILED (exit {code})"))
@@ -80,7 +81,7 @@ def reproduce_concurrently(exps, preset: str, db, every, jobs: int, executor: st
         walls.append(wall_line(name, conditions.read(db, name) or {}))
         console.print(f"report: {write_report(db, None, every)}")
 
-    run_concurrently([e.name for e in exps], jobs,
+    run_concurrently(longest_first([e.name for e in exps]), jobs,
                      lambda name: child_command(name, preset, db.path, executor, address), done)
     console.print(f"wall time ({preset}; {jobs} experiments at a time, so each one shared the "
                   f"cores; finished runs are skipped): all {time.perf_counter() - start:.0f} s; "

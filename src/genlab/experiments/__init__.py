@@ -25,6 +25,19 @@ MODULES = {
     "lottery": "genlab.experiments.lottery",
 }
 
+# Quick-preset wall seconds measured by `make run` (2 cores, docs/BENCHMARKS.md), used only to
+# start the longest experiments first under `reproduce --jobs N` (a long one started last would
+# run alone at the end). An unlisted experiment counts as 60 s.
+EXPECTED_WALL_S = {"deep_bootstrap": 450, "double_descent": 200, "baselines": 125,
+                   "spatial_prior": 110, "optimizers": 100, "pooling": 85, "randomization": 80,
+                   "ntk": 70, "meta_activation": 60, "dmf": 55, "lottery": 45,
+                   "implicit_linear": 35, "meta_lr": 20, "expressivity": 10}
+
+
+def longest_first(names_: list[str]) -> list[str]:
+    """names_ ordered by EXPECTED_WALL_S, longest first (ties keep the registry order)."""
+    return sorted(names_, key=lambda n: -EXPECTED_WALL_S.get(n, 60))
+
 
 def names() -> list[str]:
     """Registered experiments whose module is present (planned ones appear once written)."""
@@ -37,4 +50,4 @@ def get(name: str) -> Experiment:
     return importlib.import_module(MODULES[name]).EXPERIMENT
 
 
-__all__ = ["PRESETS", "Experiment", "get", "names"]
+__all__ = ["EXPECTED_WALL_S", "PRESETS", "Experiment", "get", "longest_first", "names"]
