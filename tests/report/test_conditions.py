@@ -72,3 +72,28 @@ def test_report_marks_an_experiment_interrupted_before_its_first_run(tmp_path):
     conditions.record(store, "pooling", preset="quick", status="running", expected_ids=["a", "b"])
     page = write_report(store, None, EXPERIMENTS).read_text()
     assert "Started (preset quick) but interrupted before any run finished." in page
+
+
+def test_a_resumed_execution_says_so_and_a_finished_one_keeps_its_times(tmp_path):
+    # expressivity is a custom run (no job ids): an interrupted execution leaves some runs; the
+    # one that finishes it records how many came before; one with nothing to do keeps the times.
+    import sqlite3
+
+    from genlab.experiments.execution import execute
+    from genlab.report.console import conditions_line
+    exp = experiments.get("expressivity")
+    store = Store(tmp_path / "s.sqlite")
+    execute(exp, exp.config("smoke"), store, preset="smoke", progress=False, log=lambda _: None)
+    ids = [r["run_id"] for r in store.runs("expressivity")]
+    with sqlite3.connect(tmp_path / "s.sqlite") as con:  # "interrupt": drop all but 2 runs
+        for table, key in (("runs", "id"), ("metrics", "run_id"), ("summaries", "run_id")):
+            con.executemany(f"DELETE FROM {table} WHERE {key}=?", [(i,) for i in ids[2:]])
+    times = execute(exp, exp.config("smoke"), store, preset="smoke", progress=False,
+                    log=lambda _: None)
+    assert times["resumed_runs"] == 2
+    runs = store.runs("expressivity")
+    line = conditions_line(conditions.summary(store, "expressivity", runs))
+    assert "2 runs came from an earlier, interrupted one" in line
+    again = execute(exp, exp.config("smoke"), store, preset="smoke", progress=False,
+                    log=lambda _: None)
+    assert again == times  # nothing trained: the finishing execution's times stay

@@ -37,13 +37,16 @@ def execute(exp, cfg, store, *, preset: str, overrides: list[str] | None = None,
     start = time.perf_counter()
     with compile_timer() as compiled:
         exp.execute(cfg, store, progress=progress, executor=executor, address=address)
+    total = len(ids or [])
     if not ids:  # a custom run: count after the fact from the ids it recorded
         total = len(tables.latest_runs(store, exp.name))
-        new = len(store.runs(exp.name)) - stored_before
-        log(f"{exp.name}: {total} runs; {max(total - new, 0)} were already in the store (skipped)")
-    times = {"wall_s": time.perf_counter() - start, "compile_s": compiled.seconds}
-    if ids and skipped == len(ids) and before.get("wall_s") is not None:
-        times = {k: before.get(k) for k in times}  # nothing trained: keep the training run's times
+        skipped = max(total - (len(store.runs(exp.name)) - stored_before), 0)
+        log(f"{exp.name}: {total} runs; {skipped} were already in the store (skipped)")
+    times = {"wall_s": time.perf_counter() - start, "compile_s": compiled.seconds,
+             "resumed_runs": skipped}
+    if total and skipped == total and before.get("wall_s") is not None:
+        # nothing trained: keep the times of the execution that trained
+        times = {k: before.get(k) for k in times}
     conditions.record(store, exp.name, status="complete", **times)
     return times
 

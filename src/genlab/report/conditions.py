@@ -83,6 +83,7 @@ def summary(store, experiment: str, runs: list[dict]) -> dict:
             "runs": len(runs), "seeds": f"{len(seeds)} ({describe(seeds)})",
             "overrides": ", ".join(cond.get("overrides") or []) or "none",
             "wall_s": cond.get("wall_s"), "compile_s": cond.get("compile_s"),
+            "resumed_runs": cond.get("resumed_runs") or 0,
             "wall_runs_s": wall_runs, "finished": finished,
             "expected": len(expected) if expected else None, "when": cond.get("updated")}
 

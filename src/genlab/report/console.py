@@ -19,9 +19,17 @@ def _cell(value, empty: str = "–") -> str:
 
 
 def conditions_line(summary: dict) -> str:
+    """The wall and compile times are those of the last execution that trained; when it resumed
+    an interrupted one, they cover only its own runs, and the line says how many came before."""
+    resumed = summary.get("resumed_runs") or 0
+    times = (f"wall {conditions.seconds(summary['wall_s'])}, compile "
+             f"{conditions.seconds(summary['compile_s'])}")
+    if resumed:
+        times += (f" (of the execution that finished it; {resumed} runs came from an earlier, "
+                  f"interrupted one: sum of all runs' own walls "
+                  f"{conditions.seconds(summary.get('wall_runs_s'))})")
     return (f"preset {summary['preset']} ({summary['status']}); {summary['runs']} runs, seeds "
-            f"{summary['seeds']}; overrides: {summary['overrides']}; wall "
-            f"{conditions.seconds(summary['wall_s'])}, compile {conditions.seconds(summary['compile_s'])}")
+            f"{summary['seeds']}; overrides: {summary['overrides']}; {times}")
 
 
 def print_analysis(console, analysis: dict, summary: dict | None = None) -> None:
