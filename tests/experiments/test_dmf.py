@@ -69,6 +69,42 @@ def test_nuclear_norm_baseline_satisfies_its_constraints():
     assert summary["matrix/nuclear_norm"] <= truth_norm + 1e-3  # W* is feasible, so no larger
 
 
+def test_ctrl_c_during_the_convex_solve_stops_instead_of_failing_the_run(monkeypatch, tmp_path):
+    # SCS catches SIGINT itself and stops with status SCS_SIGINT; that must reach the sweep as
+    # KeyboardInterrupt (stop, keep what finished), not as a `failed` run followed by the next.
+    from cvxpy.reductions.solvers.conic_solvers.scs_conif import SCS
+
+    from genlab.sweep.computed import run_computed
+    monkeypatch.setattr(SCS, "solve_via_data", lambda *a, **k: {"info": {"status_val": -5}})
+    problem = matrices.MatrixProblem(10, 2, 40, seed=0)
+    d = matrices.entry_arrays(problem)
+    values = d["target"][d["x"][:, 0], d["x"][:, 1]]
+    with pytest.raises(KeyboardInterrupt):
+        minimize_nuclear_norm(10, d["x"], values)
+    store = open_store(tmp_path / "s.sqlite")
+    with pytest.raises(KeyboardInterrupt):
+        run_computed("dmf", [{"seed": 0}, {"seed": 1}],
+                     lambda c: {"summary": {"x": float(minimize_nuclear_norm(10, d["x"], values).sum())}},
+                     store, progress=False)
+    assert store.runs("dmf") == []  # nothing recorded as failed
+
+
+def test_a_real_sigint_during_a_long_convex_solve_raises_keyboard_interrupt():
+    import os
+    import signal
+    import threading
+    problem = matrices.MatrixProblem(100, 5, 3000, seed=0)  # ~10-30 s to solve on one core
+    d = matrices.entry_arrays(problem)
+    values = d["target"][d["x"][:, 0], d["x"][:, 1]]
+    timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            minimize_nuclear_norm(100, d["x"], values)
+    finally:
+        timer.cancel()
+
+
 def test_depth_gives_a_low_rank_solution_where_depth_one_does_not():
     """The finding at smoke scale: from small init, depth 3 fits the observed entries with a
     low-rank matrix and reconstructs better; depth 1 (the minimum-Frobenius fit) does not."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 TOLERANCE = 1e-3
+SCS_SIGINT = -5  # SCS's status value for a solve stopped by Ctrl-C
 
 
 def minimize_nuclear_norm(size: int, indices: np.ndarray, values: np.ndarray,
@@ -16,7 +17,15 @@ def minimize_nuclear_norm(size: int, indices: np.ndarray, values: np.ndarray,
     observed = matrix[indices[:, 0], indices[:, 1]]
     constraints = [cp.abs(observed - values) <= tolerance]
     problem = cp.Problem(cp.Minimize(cp.normNuc(matrix)), constraints)
-    problem.solve(solver=cp.SCS, eps=1e-6, max_iters=20_000)
+    # Solved through cvxpy's data / solve / unpack API rather than problem.solve: SCS handles
+    # Ctrl-C itself (it stops with status SCS_SIGINT, which problem.solve reports as a generic
+    # SolverError), and an interrupted sweep must stop, not record a failed run and go on.
+    data, chain, inverse_data = problem.get_problem_data(cp.SCS)
+    raw = chain.solver.solve_via_data(data, warm_start=False, verbose=False,
+                                      solver_opts={"eps": 1e-6, "max_iters": 20_000})
+    if raw.get("info", {}).get("status_val") == SCS_SIGINT:
+        raise KeyboardInterrupt("SCS solve interrupted")
+    problem.unpack_results(raw, chain, inverse_data)
     if matrix.value is None:
         raise RuntimeError(f"SCS returned no solution (status {problem.status})")
     return np.asarray(matrix.value)
