@@ -28,10 +28,10 @@ MODULES = {
 # Quick-preset wall seconds measured by `make run` (2 cores, docs/BENCHMARKS.md), used only to
 # start the longest experiments first under `reproduce --jobs N` (a long one started last would
 # run alone at the end). An unlisted experiment counts as 60 s.
-EXPECTED_WALL_S = {"deep_bootstrap": 450, "double_descent": 200, "baselines": 125,
-                   "spatial_prior": 110, "optimizers": 100, "pooling": 85, "randomization": 80,
-                   "ntk": 70, "meta_activation": 60, "dmf": 55, "lottery": 45,
-                   "implicit_linear": 35, "meta_lr": 20, "expressivity": 10}
+EXPECTED_WALL_S = {"deep_bootstrap": 440, "double_descent": 200, "baselines": 120,
+                   "spatial_prior": 110, "optimizers": 100, "ntk": 80, "pooling": 80,
+                   "randomization": 80, "lottery": 60, "meta_activation": 58, "dmf": 55,
+                   "implicit_linear": 32, "meta_lr": 18, "expressivity": 8}
 
 
 def longest_first(names_: list[str]) -> list[str]:
