@@ -26,21 +26,33 @@ def test_cache_on_by_default_movable_and_disableable(tmp_path):
     assert _cache_env(GENLAB_XLA_CACHE="0") == "None"
 
 
-def _xla_flags(**env):
-    code = ("import genlab, os, jax.numpy as jnp; jnp.ones(2).sum().block_until_ready(); "
-            "print(os.environ.get('XLA_FLAGS'))")
-    clean = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "GENLAB_XLA_OPT_LEVEL")}
-    return subprocess.run([sys.executable, "-c", code], env={**clean, **env}, check=True,
-                          capture_output=True, text=True).stdout.strip()
+def _xla(**env) -> tuple[list[str], int]:
+    """(XLA_FLAGS, number of JAX devices) of a fresh process that imported genlab with `env`."""
+    code = ("import genlab, os, jax; jax.numpy.ones(2).sum().block_until_ready(); "
+            "print(os.environ.get('XLA_FLAGS')); print(jax.device_count())")
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("XLA_FLAGS", "GENLAB_XLA_OPT_LEVEL", "GENLAB_DEVICES", "GENLAB_TASK_CPUS")}
+    flags, count = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, check=True,
+                                  capture_output=True, text=True).stdout.strip().splitlines()
+    return flags.split(), int(count)
 
 
 def test_backend_opt_level_1_by_default_and_overridable():
-    assert _xla_flags() == "--xla_backend_optimization_level=1"
-    assert _xla_flags(GENLAB_XLA_OPT_LEVEL="3") == "--xla_backend_optimization_level=3"
-    user = "--xla_cpu_multi_thread_eigen=false --xla_backend_optimization_level=2"
-    assert _xla_flags(XLA_FLAGS=user) == user  # the user's own level is left alone
-    assert _xla_flags(XLA_FLAGS="--xla_cpu_multi_thread_eigen=false") == \
-        "--xla_cpu_multi_thread_eigen=false --xla_backend_optimization_level=1"
+    level = "--xla_backend_optimization_level="
+    assert level + "1" in _xla()[0]
+    assert level + "3" in _xla(GENLAB_XLA_OPT_LEVEL="3")[0]
+    flags = _xla(XLA_FLAGS="--xla_cpu_multi_thread_eigen=false " + level + "2")[0]
+    assert level + "2" in flags and level + "1" not in flags  # the user's own level is left alone
+    assert "--xla_cpu_multi_thread_eigen=false" in flags
+
+
+def test_one_cpu_device_per_usable_core_by_default_and_overridable():
+    flags, count = _xla()
+    assert count == len(os.sched_getaffinity(0))
+    assert f"{compilation.DEVICES_FLAG}={count}" in flags
+    assert _xla(GENLAB_DEVICES="3")[1] == 3
+    assert _xla(GENLAB_TASK_CPUS="1")[1] == 1  # a Ray task: its CPUs
+    assert _xla(GENLAB_DEVICES="3", XLA_FLAGS=f"{compilation.DEVICES_FLAG}=1")[1] == 1  # user's wins
 
 
 def _linear_jobs(seeds):
@@ -66,3 +78,16 @@ def test_runs_record_their_group_compile_time(tmp_path):
     assert len(runs) == 2 and timer.programs > 0
     recorded = {r["provenance"]["compile_s"] for r in runs}
     assert len(recorded) == 1 and 0 < recorded.pop() <= timer.seconds + 1e-9
+
+
+def test_compiled_programs_released_near_the_memory_map_limit():
+    """Past the given fraction of vm.max_map_count the in-memory programs are dropped (their
+    memory maps freed); below it nothing happens."""
+    import jax
+    f = jax.jit(lambda x: x * 2 + 1)
+    f(jax.numpy.ones(3)).block_until_ready()
+    assert f._cache_size() == 1
+    assert not compilation.release_programs_if_needed(fraction=1.0)
+    assert f._cache_size() == 1
+    assert compilation.release_programs_if_needed(fraction=0.0)
+    assert f._cache_size() == 0

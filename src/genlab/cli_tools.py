@@ -49,19 +49,22 @@ def bench_train(json_out: bool = typer.Option(False, "--json"), ensemble: int = 
                 steps: int = typer.Option(300, help="timed steps per measurement"),
                 member_chunk: int = typer.Option(8, help="members per pass inside the ensemble "
                                                  "program (TrainSpec.member_chunk; 0 = all at once)"),
+                member_devices: Optional[int] = typer.Option(None, help="XLA devices the "
+                                                             "passes are spread over (default: "
+                                                             "all, one per core)"),
                 model: Optional[list[str]] = typer.Option(None, "--model", help="models to time "
                                                           "(repeatable; default mlp and cnn)")):
     """Model-steps/s: one model at a time vs a vmapped ensemble in lax.scan; fp32 matmul rate."""
     from genlab import models
     from genlab.bench.train import bench_train as run_bench
     from genlab.bench.train import print_table
-    if member_chunk < 0 or ensemble < 1 or steps < 1:
-        raise ConfigError("ensemble and steps must be >= 1, member-chunk >= 0")
+    if member_chunk < 0 or (member_devices is not None and member_devices < 1) or ensemble < 1 or steps < 1:
+        raise ConfigError("ensemble, steps and member-devices must be >= 1, member-chunk >= 0")
     for name in model or ():
         if name not in models.names():
             raise ConfigError(f"unknown model {name!r}; choices: {', '.join(models.names())}")
     result = run_bench(ensemble=ensemble, steps=steps, member_chunk=member_chunk,
-                       models_=tuple(model or ("mlp", "cnn")))
+                       member_devices=member_devices, models_=tuple(model or ("mlp", "cnn")))
     typer.echo(json.dumps(result, indent=1)) if json_out else print_table(result, console)
 
 

@@ -75,6 +75,74 @@ def set_backend_opt_level() -> str | None:
     return level
 
 
+DEVICES_ENV = "GENLAB_DEVICES"
+DEVICES_FLAG = "--xla_force_host_platform_device_count"
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on: a Ray task's CPUs (GENLAB_TASK_CPUS), else the
+    scheduler affinity (taskset), else os.cpu_count()."""
+    task = os.environ.get("GENLAB_TASK_CPUS", "").strip()
+    if task.isdigit() and int(task) > 0:
+        return int(task)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def set_host_devices() -> int | None:
+    """Split the CPU into one XLA device per usable core (GENLAB_DEVICES overrides; a count in
+    the user's own XLA_FLAGS wins), so an ensemble program can put its passes of members on
+    every core at once (train.many; docs/ENGINE.md). Other computations stay on device 0.
+    Takes effect only before XLA's CPU backend starts; the flag is in every run's provenance."""
+    flags = os.environ.get("XLA_FLAGS", "")
+    if DEVICES_FLAG in flags:
+        return None
+    if "jax" in sys.modules:
+        from jax._src import xla_bridge
+        if xla_bridge.backends_are_initialized():
+            return None
+    value = os.environ.get(DEVICES_ENV, "").strip()
+    count = int(value) if value.isdigit() and int(value) > 0 else usable_cores()
+    os.environ["XLA_FLAGS"] = f"{flags} {DEVICES_FLAG}={count}".strip()
+    return count
+
+
+def _lines(path: str) -> int | None:
+    try:
+        with open(path) as f:
+            return sum(1 for _ in f)
+    except OSError:  # not Linux
+        return None
+
+
+def release_programs_if_needed(fraction: float = 0.5) -> bool:
+    """Drop JAX's in-memory compiled programs when this process holds more than `fraction` of
+    the kernel's memory-map limit (Linux vm.max_map_count, 65530 by default); True if it did.
+
+    XLA:CPU loads each compiled kernel into memory regions of its own (measured 400-600 per
+    ensemble training program) and keeps them while JAX caches the program; a process that
+    compiles a few hundred programs (the whole test suite in one process) reaches the limit, and
+    LLVM then fails with "Cannot allocate memory" and the process crashes. Dropping the caches
+    unmaps them; a program needed again comes back from the persistent cache on disk. Called
+    before each training group (train.many.train_many) and after each test."""
+    used = _lines("/proc/self/maps")
+    try:
+        with open("/proc/sys/vm/max_map_count") as f:
+            limit = int(f.read())
+    except (OSError, ValueError):
+        return False
+    if used is None or used <= fraction * limit:
+        return False
+    import gc
+
+    import jax
+    jax.clear_caches()
+    gc.collect()
+    return True
+
+
 class _Counter:
     """Seconds this process has spent compiling, summed over JAX's compile events."""
 

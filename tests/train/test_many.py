@@ -10,6 +10,7 @@ from tiny_model import Tiny
 from genlab import rng
 from genlab.data.sources import FiniteSource
 from genlab.train import Members, TrainSpec, train, train_many
+from genlab.train.many import SPREAD_MIN_MODEL_STEPS, member_passes, pass_devices
 
 
 @pytest.fixture(scope="module")
@@ -204,3 +205,37 @@ def test_members_in_passes_equal_one_vmap(data, chunk):
         np.testing.assert_allclose(passes[k], whole[k], rtol=2e-5, atol=2e-6)
     np.testing.assert_array_equal(m_passes.perm, m_whole.perm)
     np.testing.assert_allclose(m_passes.net.l1.weight, m_whole.net.l1.weight, rtol=2e-5, atol=2e-6)
+
+
+def test_automatic_spread_only_for_groups_with_enough_work():
+    many = SPREAD_MIN_MODEL_STEPS
+    assert len(pass_devices(0, 5, many // 5)) == 2 and len(pass_devices(0, 5, many // 5 - 1)) == 1
+    assert len(pass_devices(2, 5, 1)) == 2 and len(pass_devices(0, 1, many)) == 1
+
+
+def test_member_passes_plan():
+    """Fewest passes of at most `chunk`, a multiple of the devices, as even as possible."""
+    assert member_passes(64, 8) == member_passes(64, 8, 2) == (8, 8)
+    assert member_passes(5, 8) == (1, 5) and member_passes(5, 8, 2) == (2, 3)
+    assert member_passes(18, 8) == (3, 6) and member_passes(18, 8, 2) == (4, 5)
+    assert member_passes(5, 0, 2) == (2, 3) and member_passes(1, 8, 2) == (1, 1)
+    assert member_passes(3, 8, 4) == (3, 1)  # never more devices than members
+
+
+@pytest.mark.parametrize("chunk", [2, 3, 8])
+def test_passes_spread_over_devices_equal_one_device(data, chunk):
+    """member_devices: the passes dealt out to the CPU devices (one per core) side by side give
+    the same numbers, to float round-off, as one device scanning them all (5 members: passes of
+    2 or 3 on both; 8: one pass of 5 on one device, passes of 3 on two)."""
+    assert len(jax.devices()) >= 2, "tests/conftest.py asks for 2 CPU devices"
+    x, y, evals = data
+    src = FiniteSource(x, y, 16, "reshuffle")
+    mem = Members(seeds=(1, 2, 3, 4, 5), lr=(1e-2, 3e-2, 1e-2, 2e-2, 5e-2))
+    kw = dict(steps=40, batch_size=16, eval_every=10, optimizer="adam", member_chunk=chunk)
+    m_spread, spread = train_many(Permuted, mem, src, evals, TrainSpec(**kw, member_devices=2))
+    m_one, one = train_many(Permuted, mem, src, evals, TrainSpec(**kw, member_devices=1))
+    assert spread.keys() == one.keys()
+    for k in one:
+        np.testing.assert_allclose(spread[k], one[k], rtol=2e-5, atol=2e-6)
+    np.testing.assert_array_equal(m_spread.perm, m_one.perm)
+    np.testing.assert_allclose(m_spread.net.l1.weight, m_one.net.l1.weight, rtol=2e-5, atol=2e-6)

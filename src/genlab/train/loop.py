@@ -32,6 +32,10 @@ class TrainSpec:
     # members trained together per pass; a larger group runs in sequential passes of this many
     # inside the same program (cache locality; 0 = all at once). Speed only, same numbers.
     member_chunk: int = dataclasses.field(default=8, metadata=PERFORMANCE_ONLY)
+    # XLA devices the passes are spread over (genlab makes one CPU device per core): 0 = all for
+    # a group of >= 50k model-steps (members x steps), else one (train.many.pass_devices); k =
+    # up to k. Numbers equal one device's to float round-off.
+    member_devices: int = dataclasses.field(default=0, metadata=PERFORMANCE_ONLY)
     # jobs whose model differs only in its size (models.PAD_KWARGS) share one program, each
     # member zero-padded to the group's largest size and masked (sweep/padded_models.py): one
     # compile instead of one per size, at the largest size's cost per member. Speed only.
@@ -47,6 +51,8 @@ class TrainSpec:
         check(self.schedule in SCHEDULES, f"unknown schedule {self.schedule!r}; choices: {', '.join(SCHEDULES)}")
         check(self.batching in ("slices", "reshuffle"),
               f"unknown batching {self.batching!r}; choices: slices, reshuffle")
+        check(self.member_chunk >= 0 and self.member_devices >= 0,
+              "member_chunk and member_devices must be >= 0")
         check(self.loss in LOSSES, f"unknown loss {self.loss!r}; choices: {', '.join(LOSSES)}")
         check_train_spec(self)
 

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from genlab import rng
+from genlab.compilation import release_programs_if_needed
 from genlab.config import check
 from genlab.train.loop import State, TrainSpec, evaluate, init_state, mark_finite, run_chunk
 
@@ -83,25 +84,53 @@ def _init_many(made, hyper, source, evals, keys, spec, axes, probe=None, mask=No
         made, keys, hyper, source, evals, mask, start)
 
 
-def member_passes(members: int, chunk: int) -> tuple[int, int]:
-    """(passes, members per pass) for `members` trained `chunk` at a time (0: all at once): the
-    fewest passes of at most `chunk`, as even as possible (the last pass is padded)."""
-    if chunk <= 0 or members <= chunk:
-        return 1, members
-    passes = -(-members // chunk)
+def member_passes(members: int, chunk: int, devices: int = 1) -> tuple[int, int]:
+    """(passes, members per pass) for `members` trained `chunk` at a time (0: all at once) on
+    `devices` devices side by side: the fewest passes of at most `chunk` whose count is a multiple
+    of the devices (each device scans the same number), as even as possible (the last pass is
+    padded). One device: the fewest passes of at most `chunk`."""
+    devices = max(1, min(devices, members))
+    passes = 1 if chunk <= 0 else -(-members // chunk)
+    passes = -(-passes // devices) * devices
     return passes, -(-members // passes)
 
 
-def vmap_in_passes(fn, in_axes, out_axes, chunk: int, args: tuple, members: int):
+# A program spread over devices compiles ~1-2 s longer (measured: smoke groups 2.0-2.8 s -> 3.1-5.2 s
+# on 2 devices); below this much work (members x steps) the spread does not pay for it.
+SPREAD_MIN_MODEL_STEPS = 50_000
+
+
+def pass_devices(devices: int, members: int, steps: int | None = None) -> list:
+    """The devices a group's passes are spread over: up to `devices` of the default backend's
+    (on CPU one per core: genlab.compilation.set_host_devices), never more than there are
+    members. devices=0 is automatic: all of them when the group trains at least
+    SPREAD_MIN_MODEL_STEPS model-steps (members x steps; steps=None: any), else one."""
+    available = jax.devices()
+    if devices <= 0:
+        small = steps is not None and members * steps < SPREAD_MIN_MODEL_STEPS
+        devices = 1 if small else len(available)
+    return available[:max(1, min(devices, members, len(available)))]
+
+
+def vmap_in_passes(fn, in_axes, out_axes, chunk: int, args: tuple, members: int, devices: int = 1,
+                   steps: int | None = None):
     """eqx.filter_vmap(fn, in_axes, out_axes)(*args), but `chunk` members at a time: a lax.scan
     over passes of a vmap over members, inside the same compiled program.
 
     Same results as one vmap (members never interact); faster when a whole group's activations
     overflow the CPU caches (measured: a 64-member CNN step 1.7x faster in passes of 8, an MLP
     1.3x; docs/BENCHMARKS.md). The last pass is padded by repeating the last member, whose extra
-    copies are dropped. Axes: 0 (per member) or None (shared) per argument subtree, as vmap."""
+    copies are dropped. Axes: 0 (per member) or None (shared) per argument subtree, as vmap.
+
+    devices, steps (see pass_devices): the passes are dealt out to that many XLA devices (one per CPU
+    core, genlab.compilation.set_host_devices), each scanning its share, side by side (shard_map;
+    the pass count is a multiple of the devices, so even a group of 2-8 members is split). A
+    member computes what it computes on one device, equal to float round-off (XLA compiles each
+    program on its own terms: ~1e-6 relative after 40 Adam steps, tests/train/test_many.py); a
+    machine's device count is fixed, so the same config and seed give the same numbers there."""
     vm = eqx.filter_vmap(fn, in_axes=in_axes, out_axes=out_axes)
-    passes, per_pass = member_passes(members, chunk)
+    spread = pass_devices(devices, members, steps)
+    passes, per_pass = member_passes(members, chunk, len(spread))
     if passes == 1:
         return vm(*args)
     index = jnp.minimum(jnp.arange(passes * per_pass), members - 1).reshape(passes, per_pass)
@@ -114,9 +143,19 @@ def vmap_in_passes(fn, in_axes, out_axes, chunk: int, args: tuple, members: int)
     dynamic, shared = eqx.partition(args, jax.tree.map(per_member, in_axes, args, is_leaf=is_axis))
     dynamic = jax.tree.map(lambda leaf: jnp.take(leaf, index, axis=0), dynamic)  # (passes, per_pass, ...)
 
-    def body(carry, chunk_args):
-        return carry, vm(*eqx.combine(chunk_args, shared))
-    _, out = jax.lax.scan(body, None, dynamic)
+    def scan_passes(dynamic, shared):
+        def body(carry, chunk_args):
+            return carry, vm(*eqx.combine(chunk_args, shared))
+        return jax.lax.scan(body, None, dynamic)[1]
+    if len(spread) == 1:
+        out = scan_passes(dynamic, shared)
+    else:
+        arrays, rest = eqx.partition(shared, eqx.is_array)
+        mesh = jax.sharding.Mesh(np.array(spread), ("passes",))
+        P = jax.sharding.PartitionSpec
+        out = jax.shard_map(lambda d, a: scan_passes(d, eqx.combine(a, rest)), mesh=mesh,
+                            in_specs=(P("passes"), P()), out_specs=P("passes"),
+                            check_vma=False)(dynamic, arrays)
 
     def merge(ax, sub):  # (passes, per_pass, ...) -> (members, ...); shared outputs: pass 0's
         if ax is None:
@@ -138,7 +177,7 @@ def _chunk_many(state, static, hyper, source, evals, keys, spec, axes, mask, sto
     members = jax.tree.leaves(keys)[0].shape[0]
     return vmap_in_passes(one, (_STATE_AXES, 0) + axes + (0, 0, 0), (_STATE_AXES, 0),
                           spec.member_chunk, (state, hyper, source, evals, keys, mask, buffers),
-                          members)
+                          members, spec.member_devices, spec.steps)
 
 
 def train_many(make_model: Callable, members: Members, source, evals: dict, spec: TrainSpec, *,
@@ -159,6 +198,7 @@ def train_many(make_model: Callable, members: Members, source, evals: dict, spec
     snapshot_steps (each in [0, steps]) a third item {step: stacked params at that step}, taken
     inside the same training program.
     """
+    release_programs_if_needed()  # a long-lived process must not run out of memory maps
     snapshot_steps = tuple(int(k) for k in snapshot_steps)
     check(all(0 <= k <= spec.steps for k in snapshot_steps),
           f"snapshot steps must be in [0, {spec.steps}], got {snapshot_steps}")
