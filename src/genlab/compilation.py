@@ -63,16 +63,27 @@ def set_backend_opt_level() -> str | None:
     program 24.8 -> 10.0 s, MLP 18.5 -> 9.3 s) and trains as fast as the default 3 (level 0 is
     2-3x slower to run); docs/BENCHMARKS.md. Takes effect only before XLA's CPU backend starts
     (importing genlab first is enough); the flag is in every run's provenance (xla_flags)."""
-    flags = os.environ.get("XLA_FLAGS", "")
-    if OPT_FLAG in flags:
+    if not _flag_settable(OPT_FLAG):
         return None
+    level = os.environ.get(OPT_ENV, "1").strip()
+    _add_flag(OPT_FLAG, level)
+    return level
+
+
+def _flag_settable(flag: str) -> bool:
+    """Whether genlab may still add `flag` to XLA_FLAGS: the user did not set it, and XLA's
+    backends have not started (they read the flags once)."""
+    if flag in os.environ.get("XLA_FLAGS", ""):
+        return False
     if "jax" in sys.modules:
         from jax._src import xla_bridge
         if xla_bridge.backends_are_initialized():
-            return None
-    level = os.environ.get(OPT_ENV, "1").strip()
-    os.environ["XLA_FLAGS"] = f"{flags} {OPT_FLAG}={level}".strip()
-    return level
+            return False
+    return True
+
+
+def _add_flag(flag: str, value) -> None:
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flag}={value}".strip()
 
 
 DEVICES_ENV = "GENLAB_DEVICES"
@@ -96,16 +107,11 @@ def set_host_devices() -> int | None:
     the user's own XLA_FLAGS wins), so an ensemble program can put its passes of members on
     every core at once (train.many; docs/ENGINE.md). Other computations stay on device 0.
     Takes effect only before XLA's CPU backend starts; the flag is in every run's provenance."""
-    flags = os.environ.get("XLA_FLAGS", "")
-    if DEVICES_FLAG in flags:
+    if not _flag_settable(DEVICES_FLAG):
         return None
-    if "jax" in sys.modules:
-        from jax._src import xla_bridge
-        if xla_bridge.backends_are_initialized():
-            return None
     value = os.environ.get(DEVICES_ENV, "").strip()
     count = int(value) if value.isdigit() and int(value) > 0 else usable_cores()
-    os.environ["XLA_FLAGS"] = f"{flags} {DEVICES_FLAG}={count}".strip()
+    _add_flag(DEVICES_FLAG, count)
     return count
 
 
