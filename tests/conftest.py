@@ -1,8 +1,7 @@
 """Test-wide settings: strict rank promotion catches silent broadcasting bugs."""
 import os
 
-# Two CPU devices, as genlab makes on a 2-core machine: ensemble passes run spread over them.
-os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
+os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
 
 import jax  # noqa: E402
 import pytest  # noqa: E402

@@ -46,13 +46,14 @@ def test_backend_opt_level_1_by_default_and_overridable():
     assert "--xla_cpu_multi_thread_eigen=false" in flags
 
 
-def test_one_cpu_device_per_usable_core_by_default_and_overridable():
+def test_cpu_devices_opt_in():
+    """One CPU device unless asked: GENLAB_DEVICES=N, or "cores" for one per usable core."""
     flags, count = _xla()
-    assert count == len(os.sched_getaffinity(0))
-    assert f"{compilation.DEVICES_FLAG}={count}" in flags
+    assert count == 1 and not any(compilation.DEVICES_FLAG in f for f in flags)
     assert _xla(GENLAB_DEVICES="3")[1] == 3
-    assert _xla(GENLAB_TASK_CPUS="1")[1] == 1  # a Ray task: its CPUs
-    assert _xla(GENLAB_DEVICES="3", XLA_FLAGS=f"{compilation.DEVICES_FLAG}=1")[1] == 1  # user's wins
+    assert _xla(GENLAB_DEVICES="cores")[1] == len(os.sched_getaffinity(0))
+    assert _xla(GENLAB_DEVICES="cores", GENLAB_TASK_CPUS="1")[1] == 1  # a Ray task: its CPUs
+    assert _xla(GENLAB_DEVICES="3", XLA_FLAGS=f"{compilation.DEVICES_FLAG}=2")[1] == 2  # user's wins
 
 
 def _linear_jobs(seeds):

@@ -103,14 +103,21 @@ def usable_cores() -> int:
 
 
 def set_host_devices() -> int | None:
-    """Split the CPU into one XLA device per usable core (GENLAB_DEVICES overrides; a count in
-    the user's own XLA_FLAGS wins), so an ensemble program can put its passes of members on
-    every core at once (train.many; docs/ENGINE.md). Other computations stay on device 0.
-    Takes effect only before XLA's CPU backend starts; the flag is in every run's provenance."""
+    """Opt-in: GENLAB_DEVICES=N (or "cores": one per usable core) splits the CPU into N XLA
+    devices, so an ensemble program can put its passes of members on every core at once
+    (train.many; docs/ENGINE.md); a count in the user's own XLA_FLAGS wins. Other computations
+    stay on device 0. Off by default: a `make run` with two devices hung once (the dmf quick
+    child waited forever on a spread program; not yet understood, docs/BENCHMARKS.md). Takes
+    effect only before XLA's CPU backend starts; the flag is in every run's provenance."""
     if not _flag_settable(DEVICES_FLAG):
         return None
     value = os.environ.get(DEVICES_ENV, "").strip()
-    count = int(value) if value.isdigit() and int(value) > 0 else usable_cores()
+    if value.lower() in ("cores", "all"):
+        count = usable_cores()
+    elif value.isdigit() and int(value) > 0:
+        count = int(value)
+    else:
+        return None  # off by default: see the docstring
     _add_flag(DEVICES_FLAG, count)
     return count
 

@@ -16,13 +16,14 @@ class RemoteTasksFailed(RuntimeError):
 
 
 def xla_env(cpus: int) -> dict:
-    """Environment of a task's worker process: XLA's CPU threads and CPU devices (one per core,
-    genlab.compilation.set_host_devices) match the task's CPUs, so two 1-CPU tasks on a 2-core
+    """Environment of a task's worker process: XLA's CPU threads (and CPU devices, where opted
+    in: genlab.compilation.set_host_devices) match the task's CPUs, so two 1-CPU tasks on a 2-core
     machine do not each spawn a pool for the whole machine."""
     from genlab.compilation import DEVICES_FLAG
     multi = "true" if cpus > 1 else "false"
-    flags = (f"--xla_cpu_multi_thread_eigen={multi} intra_op_parallelism_threads={cpus} "
-             f"{DEVICES_FLAG}={cpus}")
+    flags = f"--xla_cpu_multi_thread_eigen={multi} intra_op_parallelism_threads={cpus}"
+    if DEVICES_FLAG in os.environ.get("XLA_FLAGS", ""):  # devices opted in: one per task CPU
+        flags += f" {DEVICES_FLAG}={cpus}"
     base = os.environ.get("XLA_FLAGS", "")
     base = " ".join(f for f in base.split()
                     if "eigen" not in f and "intra_op" not in f and DEVICES_FLAG not in f)
