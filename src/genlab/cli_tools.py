@@ -51,7 +51,8 @@ def bench_train(json_out: bool = typer.Option(False, "--json"), ensemble: int = 
                                                  "program (TrainSpec.member_chunk; 0 = all at once)"),
                 member_devices: Optional[int] = typer.Option(None, help="XLA devices the "
                                                              "passes are spread over (default: "
-                                                             "all, one per core)"),
+                                                             "all there are; GENLAB_DEVICES="
+                                                             "cores makes one per core)"),
                 model: Optional[list[str]] = typer.Option(None, "--model", help="models to time "
                                                           "(repeatable; default mlp and cnn)")):
     """Model-steps/s: one model at a time vs a vmapped ensemble in lax.scan; fp32 matmul rate."""

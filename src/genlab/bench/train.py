@@ -64,8 +64,8 @@ def single_rate(model: str, steps: int, batch: int = 100) -> tuple[float, float]
 def ensemble_rate(model: str, members: int, steps: int, batch: int = 100,
                   member_chunk: int = 8, member_devices: int | None = None) -> float:
     """Model-steps/s of `members` models trained together: jit(vmap(scan over steps)), in
-    passes of `member_chunk` members (TrainSpec.member_chunk) spread over `member_devices`
-    XLA devices (None: all, one per core)."""
+    passes of `member_chunk` members (TrainSpec.member_chunk) spread over up to
+    `member_devices` XLA devices (None: all there are; GENLAB_DEVICES=cores makes one per core)."""
     member_devices = len(jax.devices()) if member_devices is None else member_devices
     from genlab.train.many import _chunk_many, _init_many
     source, make = _setup(model, batch)
@@ -87,6 +87,7 @@ def ensemble_rate(model: str, members: int, steps: int, batch: int = 100,
 def bench_train(ensemble: int = 64, steps: int = 300, models_: tuple = ("mlp", "cnn"),
                 member_chunk: int = 8, member_devices: int | None = None) -> dict:
     mm = matmul_gflops()
+    member_devices = len(jax.devices()) if member_devices is None else member_devices
     out = {}
     for name in models_:
         single, flops = single_rate(name, steps)
@@ -94,7 +95,7 @@ def bench_train(ensemble: int = 64, steps: int = 300, models_: tuple = ("mlp", "
                             member_devices=member_devices)
         gflops = ens * flops / 1e9
         out[name] = {"single_steps_per_s": round(single, 1), "ensemble_size": ensemble, "member_chunk": member_chunk,
-                     "member_devices": len(pass_devices(member_devices or len(jax.devices()), ensemble)),
+                     "member_devices": len(pass_devices(member_devices, ensemble)),
                      "ensemble_model_steps_per_s": round(ens, 1), "speedup": round(ens / single, 2),
                      "step_flops": flops, "model_gflops_per_s": round(gflops, 2),
                      "matmul_gflops_per_s": round(mm, 1), "fraction_of_matmul": round(gflops / mm, 3)}
