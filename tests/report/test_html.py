@@ -61,3 +61,35 @@ def test_paper_scale_checks_are_counted_apart_from_miss():
     counts = _counts([Section()])
     assert counts.startswith("1 checks ok, 1 MISS, 1 not tested below paper scale")
     assert "1 without a check" in counts
+
+
+def test_report_redraws_only_experiments_whose_runs_changed(store_path, tmp_path):
+    """reproduce rewrites the report after every experiment: an unchanged experiment's
+    section (analysis, figures, data files) is reused, a changed one is drawn again."""
+    calls = {"a": 0, "b": 0}
+
+    def counting(name):
+        def analyze(store):
+            calls[name] += 1
+            return {"tables": {}, "headline": [{"name": f"{name} runs", "ours": str(len(store.runs(name))),
+                                                "check": "ok"}]}
+        return Experiment(name=name, title=name, paper="nobody", presets={}, analyze=analyze,
+                          plot=lambda store, outdir: [])
+
+    exps = [counting("a"), counting("b")]
+    store = Store(store_path)
+    store.write_group("a", [record(0, "deadbee")])
+    store.write_group("b", [record(1, "deadbee")])
+    first = write_report(store, tmp_path / "r.html", exps).read_text()
+    assert calls == {"a": 1, "b": 1}
+    assert write_report(store, tmp_path / "r.html", exps).read_text().split("page drawn")[1] \
+        .split("</p>", 1)[1] == first.split("page drawn")[1].split("</p>", 1)[1]
+    assert calls == {"a": 1, "b": 1}  # nothing changed: nothing analyzed again
+    store.write_group("b", [record(2, "deadbee")])
+    page = write_report(store, tmp_path / "r.html", exps).read_text()
+    assert calls == {"a": 1, "b": 2} and "b runs" in page
+    a_files = sorted((store_path.parent / "genlab-data").glob("a*"))
+    assert a_files  # the section's data files, beside the store
+    a_files[0].unlink()  # a section whose files are gone is drawn again
+    write_report(store, tmp_path / "r.html", exps)
+    assert calls == {"a": 2, "b": 2}

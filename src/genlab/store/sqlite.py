@@ -185,6 +185,15 @@ class Store:
         with np.load(io.BytesIO(row[0]), allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
 
+    def version(self, experiment: str) -> tuple:
+        """Changes whenever a run or an artifact of the experiment is written: (runs, latest
+        write, summed wall, artifacts, latest artifact write). Cheap: two aggregate queries."""
+        runs = self.db.execute("SELECT count(*), max(created), total(wall_s) FROM runs "
+                               "WHERE experiment=?", (experiment,)).fetchone()
+        arts = self.db.execute("SELECT count(*), max(created) FROM artifacts WHERE experiment=?",
+                               (experiment,)).fetchone()
+        return (*runs, *arts)
+
     def experiments(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT experiment FROM runs ORDER BY 1")]
 
