@@ -30,10 +30,12 @@ def test_bootstrap_stats_on_a_synthetic_history():
 
 
 def test_worlds_differ_only_in_their_data_source():
-    jobs = db.jobs(db.PRESETS["quick"])
+    cfg = db.PRESETS["quick"]
+    jobs = db.jobs(cfg)
     ideal = {(j.model, j.seed, j.tags["case"]): j for j in jobs if j.tags["world"] == "ideal"}
     reals = [j for j in jobs if j.tags["world"] == "real"]
-    assert len(reals) == 2 * 2 * 3 + 2 * 3 and len(ideal) == 2 * 3 + 2 * 3  # grid + augment, label noise
+    s = cfg.seeds  # grid (2 models x 2 N) + augment, label noise; one Ideal run per model and case
+    assert len(reals) == 2 * 2 * s + 2 * s and len(ideal) == 2 * s + 2 * s
     for real in reals:
         a, b = real.to_dict(), ideal[(real.model, real.seed, real.tags["case"])].to_dict()
         assert a["train"] == b["train"] and a["lr"] == b["lr"] and a["seed"] == b["seed"]

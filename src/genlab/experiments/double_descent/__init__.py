@@ -47,12 +47,15 @@ PRESETS = {
     # seconds: a tiny noisy set (200 examples), two widths, a few epochs; mechanics only.
     "smoke": Config(seeds=1, epochs=20, eval_epochs=10, n_train=200, widths=(4, 64), channels=(),
                     loss_n_train=(), loss_widths=()),
-    # `genlab run double_descent --preset quick`: ~4 min on 2 cores. The published MLP setup
-    # (4000 examples, 15% noise, 3 seeds) at 7 widths, 300 epochs, reshuffled batches; MSE vs CE at n_train 500/1000 at 4 widths. No CNN
-    # (add `--set channels=4,10,18,40`). Expect: noisy test error peaking (~+5 pp) at width ~48-64
-    # near where train error reaches 0, and MSE interpolating only at ~n_train*K parameters.
-    "quick": Config(epochs=300, widths=(8, 16, 32, 48, 64, 96, 160), channels=(),
-                    loss_n_train=(500, 1000), loss_widths=(12, 24, 48, 96)),
+    # `genlab run double_descent --preset quick`: ~2 min on 2 cores. The published MLP setup
+    # (4000 examples, 15% noise) with 2 seeds at 6 widths, 300 epochs, reshuffled batches; MSE
+    # vs CE at n_train 500/1000 at 3 widths. No CNN (add `--set channels=4,10,18,40`). Expect:
+    # noisy test error peaking (~+5 pp) at width ~48-64 near where train error reaches 0, and MSE
+    # interpolating only at ~n_train*K parameters. Until 2026-11-30 the preset had 3 seeds,
+    # widths up to 160 and loss widths from 12; the runs this one shares with it give every
+    # check the same outcome (noisy peak +5.9 pp above the minimum, +4.1 above width 96).
+    "quick": Config(seeds=2, epochs=300, widths=(8, 16, 32, 48, 64, 96), channels=(),
+                    loss_n_train=(500, 1000), loss_widths=(24, 48, 96)),
     # the published protocol: 4000 examples, 500 epochs, 3 seeds, 20 widths, 19 CNN widths.
     "paper": Config(),
 }
