@@ -244,6 +244,15 @@ for chunk in (2, 3, 8):
     for a, b in [(h2[k], h1[k]) for k in h1] + [(m2.net.l1.weight, m1.net.l1.weight)]:
         a, b = np.asarray(a), np.asarray(b)
         worst = max(worst, float(np.max(np.abs(a - b) / (2e-6 + 2e-5 * np.abs(b)))))
+# a probe calling LAPACK (dmf's SVD spectrum) deadlocked in a spread program: a group with a
+# probe stays on one device whatever member_devices says, so its numbers are bitwise the
+# one-device ones (spread, they differ by round-off, or the program hangs)
+import jax.numpy as jnp
+svd = lambda model: {{"top_singular": jnp.linalg.svd(model.net.l1.weight, compute_uv=False)[0]}}
+kw = dict(steps=20, batch_size=16, eval_every=10, optimizer="adam", member_chunk=2)
+p2 = train_many(Permuted, mem, src, evals, TrainSpec(**kw, member_devices=2), probe=svd)[1]
+p1 = train_many(Permuted, mem, src, evals, TrainSpec(**kw, member_devices=1), probe=svd)[1]
+assert np.array_equal(np.asarray(p2["top_singular"]), np.asarray(p1["top_singular"]))
 print(worst)
 """
 

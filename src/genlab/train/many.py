@@ -175,9 +175,12 @@ def _chunk_many(state, static, hyper, source, evals, keys, spec, axes, mask, sto
         return run_chunk(st, eqx.combine(b, rest), h, src, ev, k, spec, m, stop_loss=stop_loss,
                          probe=probe, snapshot_steps=snapshot_steps)
     members = jax.tree.leaves(keys)[0].shape[0]
+    # A probe stays on one device: a LAPACK call (dmf's jnp.linalg.svd spectrum probe) inside a
+    # program spread over CPU devices deadlocked (docs/ENGINE.md, "Passes side by side").
+    devices = 1 if probe is not None else spec.member_devices
     return vmap_in_passes(one, (_STATE_AXES, 0) + axes + (0, 0, 0), (_STATE_AXES, 0),
                           spec.member_chunk, (state, hyper, source, evals, keys, mask, buffers),
-                          members, spec.member_devices, spec.steps)
+                          members, devices, spec.steps)
 
 
 def train_many(make_model: Callable, members: Members, source, evals: dict, spec: TrainSpec, *,
