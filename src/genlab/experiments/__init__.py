@@ -25,13 +25,13 @@ MODULES = {
     "lottery": "genlab.experiments.lottery",
 }
 
-# Quick-preset wall seconds measured by `make run` (2 cores, docs/BENCHMARKS.md), used only to
-# start the longest experiments first under `reproduce --jobs N` (a long one started last would
-# run alone at the end). An unlisted experiment counts as 60 s.
-EXPECTED_WALL_S = {"deep_bootstrap": 440, "double_descent": 200, "baselines": 120,
-                   "spatial_prior": 110, "optimizers": 100, "ntk": 80, "pooling": 80,
-                   "randomization": 80, "lottery": 60, "meta_activation": 58, "dmf": 55,
-                   "implicit_linear": 32, "meta_lr": 18, "expressivity": 8}
+# Quick-preset wall seconds measured by `make run` (2 cores, cold compile cache, 2026-11-30;
+# docs/BENCHMARKS.md), used only to start the longest experiments first under `reproduce
+# --jobs N` (a long one started last would run alone at the end). Unlisted: 60 s.
+EXPECTED_WALL_S = {"deep_bootstrap": 295, "double_descent": 113, "baselines": 84, "ntk": 75,
+                   "optimizers": 64, "meta_activation": 63, "spatial_prior": 62, "lottery": 60,
+                   "dmf": 56, "randomization": 54, "pooling": 53, "implicit_linear": 19,
+                   "meta_lr": 16, "expressivity": 8}
 
 
 def longest_first(names_: list[str]) -> list[str]:
