@@ -86,3 +86,16 @@ def test_presets_are_valid():
     for preset in ("smoke", "quick", "paper"):
         cfg = ntk.EXPERIMENT.config(preset)
         assert dataclasses.is_dataclass(cfg)
+
+
+def test_a_flat_slope_below_the_paper_width_is_not_a_miss():
+    """The width slope is an infinite-width rate: failing with nets narrower than the paper
+    preset's widest says "paper scale", at the paper's width it is a MISS."""
+    from genlab.experiments.ntk import report
+    from genlab.report import conditions
+    widest = max(ntk.PRESETS["paper"].widths)
+    assert report._short_of_widest(widest) is None
+    assert conditions.check(False, report._short_of_widest(widest)) == "MISS"
+    quick = max(ntk.PRESETS["quick"].widths)
+    assert conditions.check(False, report._short_of_widest(quick)).startswith(conditions.PAPER_SCALE)
+    assert conditions.check(True, report._short_of_widest(quick)) == "ok"
