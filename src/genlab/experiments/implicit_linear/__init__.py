@@ -41,9 +41,10 @@ PRESETS = {
     # ~8 s: 200 / 500 examples, 1 bandwidth, no NTK.
     "smoke": Config(n_sgd=200, epochs=60, bandwidths=(0.5,), ntk_depths=(), n_kernel=500, seeds=2),
     # `genlab run implicit_linear --preset quick`: n = 1000 (SGD) and 4000 (kernels), 2 seeds
-    # (3 before 2026-11-30: seeds 0 and 1 give every check the same outcome); ~20 s on 2 cores. Expect SGD within 1e-9 of X⁺y on Fourier features (ReLU ones are too
-    # ill-conditioned to get anywhere in 100 epochs), 0% kernel train error on true and random
-    # labels, 33-48% test error, a 1.3-1.9x larger RKHS norm for random labels.
+    # (3 before 2026-11-30: seeds 0 and 1 give every check the same outcome); ~20 s on 2 cores.
+    # Expect SGD within 1e-9 of X⁺y on Fourier features (ReLU ones are too ill-conditioned to
+    # get anywhere in 100 epochs), 0% kernel train error on true and random labels, 33-48% test
+    # error, a 1.3-1.9x larger RKHS norm for random labels.
     "quick": Config(seeds=2),
     # ~3 min (estimated): 300 epochs, one more bandwidth, NTK depths 2 and 3, 5 seeds.
     "paper": Config(epochs=300, bandwidths=(0.1, 0.25, 0.5, 1.0), ntk_depths=(2, 3), seeds=5),
