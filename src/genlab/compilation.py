@@ -15,8 +15,10 @@ from pathlib import Path
 
 ENV = "GENLAB_XLA_CACHE"
 OFF = ("0", "off", "false", "no", "")
-# Programs faster to compile than this are not worth a disk entry.
-MIN_COMPILE_SECONDS = "0.2"
+# Programs faster to compile than this are not kept on disk. 0: every program, the ~0.1 s eager
+# ones too (model construction's jax.random draws, one per shape: 38 of them in double_descent
+# quick): with a warm cache its compile time falls 12 -> 7 s (docs/BENCHMARKS.md).
+MIN_COMPILE_SECONDS = "0"
 # Tracing + lowering + backend compile (a persistent-cache hit is timed inside backend compile).
 COMPILE_EVENTS = ("/jax/core/compile/jaxpr_trace_duration",
                   "/jax/core/compile/jaxpr_to_mlir_module_duration",
