@@ -108,9 +108,10 @@ def set_host_devices() -> int | None:
     """Opt-in: GENLAB_DEVICES=N (or "cores": one per usable core) splits the CPU into N XLA
     devices, so an ensemble program can put its passes of members on every core at once
     (train.many; docs/ENGINE.md); a count in the user's own XLA_FLAGS wins. Other computations
-    stay on device 0. Off by default: a LAPACK call (an SVD in dmf's probe) inside a spread
-    program hangs, not yet understood (docs/BENCHMARKS.md). Takes effect only before XLA's CPU
-    backend starts; the flag is in every run's provenance."""
+    stay on device 0, and so does a group with a probe (a LAPACK call, dmf's SVD probe, hung
+    inside a spread program). Off by default: `make run` already fills every core with two
+    experiments and measured no faster with it (docs/BENCHMARKS.md). Takes effect only before
+    XLA's CPU backend starts; the flag is in every run's provenance."""
     if not _flag_settable(DEVICES_FLAG):
         return None
     value = os.environ.get(DEVICES_ENV, "").strip()
