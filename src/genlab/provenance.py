@@ -1,5 +1,6 @@
 """Where a number came from: code (commit + dirty flag), library versions, backend and device,
-PRNG implementation and XLA flags of the process that trains. Stored with every run."""
+PRNG implementation, XLA flags and usable CPU cores of the process that trains. Stored with
+every run."""
 from __future__ import annotations
 
 import functools
@@ -15,7 +16,12 @@ import genlab
 
 LIBRARIES = ("jax", "jaxlib", "equinox", "optax", "numpy")
 # What must agree for two runs to count as produced alike (the report groups runs by these).
-KEY_FIELDS = ("genlab", "git", "git_dirty", *LIBRARIES, "backend", "device", "prng_impl", "xla_flags")
+# XLA:CPU sizes its thread pool by the usable cores unless XLA_FLAGS says otherwise, and its
+# reductions run in another order with another thread count: the same config and seed on one
+# core and on two give numbers that differ by round-off grown through training
+# (docs/BENCHMARKS.md, the Deep Bootstrap paper preset on both cores), so the cores are a key.
+KEY_FIELDS = ("genlab", "git", "git_dirty", *LIBRARIES, "backend", "device", "prng_impl", "xla_flags",
+              "cpus")
 
 
 @functools.lru_cache(maxsize=1)
@@ -26,7 +32,7 @@ def provenance() -> dict:
             **{lib: _version(lib) for lib in LIBRARIES},
             "backend": jax.default_backend(), "device": f"{dev.platform}:{getattr(dev, 'device_kind', '')}",
             "device_count": jax.device_count(), "prng_impl": str(jax.config.jax_default_prng_impl),
-            "xla_flags": os.environ.get("XLA_FLAGS", ""),
+            "xla_flags": os.environ.get("XLA_FLAGS", ""), "cpus": usable_cpus(),
             "python": platform.python_version(), "machine": platform.machine()}
 
 
@@ -38,8 +44,18 @@ def describe(prov: dict) -> str:
     git += ", dirty" if prov.get("git_dirty") else ""
     libs = ", ".join(f"{lib} {prov[lib]}" for lib in LIBRARIES if prov.get(lib))
     extra = [f"PRNG {prov['prng_impl']}"] if prov.get("prng_impl") else []
+    extra += [f"usable CPU cores: {prov['cpus']}"] if prov.get("cpus") else []
     extra += [f"XLA_FLAGS={prov['xla_flags']!r}"] if prov.get("xla_flags") else []
     return ", ".join([f"genlab {prov.get('genlab', '?')} ({git})", libs, str(prov.get("device", "?")), *extra])
+
+
+def usable_cpus() -> int:
+    """CPU cores this process may run on (its affinity mask, e.g. under taskset or a container's
+    cpuset; os.cpu_count() where the platform has no affinity)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
 
 
 def key(prov: dict) -> tuple:

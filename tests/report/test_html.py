@@ -16,6 +16,20 @@ def test_provenance_records_what_produced_a_run():
     assert prov["backend"] == "cpu" and prov["prng_impl"] and prov["git_dirty"] in (True, False, None)
 
 
+def test_provenance_records_the_usable_cores(tmp_path):
+    """XLA's thread count changes a run's numbers by round-off, so the cores it could use are a
+    provenance key: a process pinned to one core records 1."""
+    import os
+    import subprocess
+    import sys
+    code = ("import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+            "from genlab.provenance import provenance, describe; p = provenance(); "
+            "print(p['cpus'], describe(p))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("1 ") and "usable CPU cores: 1" in out
+    assert "cpus" in KEY_FIELDS and provenance()["cpus"] == len(os.sched_getaffinity(0))
+
+
 def fake_experiment():
     return Experiment(name="fake", title="Fake study", paper="nobody", presets={},
                       analyze=lambda store: {"tables": {}}, plot=lambda store, outdir: [])
