@@ -73,11 +73,11 @@ class DataSpec:
         d = dataclasses.asdict(self)
         return {k: v for k, v in d.items() if k not in _LATE_DEFAULTS or v != _LATE_DEFAULTS[k]}
 
-    def shape_key(self, pad_n: bool = False) -> str:
+    def shape_key(self) -> str:
         """What fixes array shapes (and the source type): members whose specs differ only
-        elsewhere share a program; a stream and a finite set never do. pad_n: a finite set's
-        n_train is a member value (padded to the group's largest: data/padded.py)."""
-        n_train = None if pad_n and not self.stream else self.n_train
+        elsewhere share a program; a stream and a finite set never do. A finite set's n_train
+        is a member value (padded to the group's largest: data/padded.py)."""
+        n_train = self.n_train if self.stream else None
         return canonical_json({"generator": self.generator, "n_train": n_train,
                                "augment": [self.augment_shift, self.augment_noise],
                                "sampler": self.sampler, "n_test": self.n_test, "stream": self.stream,

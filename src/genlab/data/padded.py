@@ -1,12 +1,18 @@
 """Training-set size as a member axis: N stored examples padded to the group's largest N.
 
 A PaddedSource draws exactly the batches a FiniteSource of its own n draws (same indices, same
-order), so Real-World members of different N share one compiled program. Its permutation is
-jax.random.permutation's sort-based shuffle, done on the padded length with the padding's sort
-keys set to the maximum: the sort is stable and threefry bits are per-element (partitionable),
-so the first n entries are bit-identical to permutation(key, n).
+order), so Real-World members of different N share one compiled program.
+
+Reshuffled batches are drawn ahead of training: epoch e's order is jax.random.permutation(
+fold_in(key, e), n), as FiniteSource draws it at the epoch's first step, computed once per member
+at its own n and kept as a (steps, batch_size) index table. Inside the program a step only reads
+its row. (Drawing the permutation inside the program instead needs it at the padded length,
+sorted for every member whenever any member starts an epoch: that made a padded program slower
+than one program per N; docs/BENCHMARKS.md, `genlab bench n-axis`.)
 """
 from __future__ import annotations
+
+import functools
 
 import equinox as eqx
 import jax
@@ -16,33 +22,31 @@ import numpy as np
 from genlab.config import check
 from genlab.data.sources import BATCHING
 
-_UINT32_MAX = np.uint32(np.iinfo(np.uint32).max)
+
+@functools.partial(jax.jit, static_argnums=(1, 2))
+def _epoch_permutations(key, n: int, epochs: int):
+    return jax.vmap(lambda e: jax.random.permutation(jax.random.fold_in(key, e), n))(jnp.arange(epochs))
 
 
-def shuffle_rounds(n: int) -> int:
-    """Sort rounds jax.random.permutation uses for n elements (its static heuristic)."""
-    return int(np.ceil(3 * np.log(max(1, n)) / np.log(int(_UINT32_MAX))))
-
-
-def padded_permutation(key, n, rounds, length: int, max_rounds: int):
-    """permutation(key, n) in the first n of `length` entries (n, rounds: traced ints)."""
-    position = jnp.arange(length)
-    x = position
-    for r in range(max_rounds):
-        key, sub = jax.random.split(key)
-        bits = jnp.where(position < n, jax.random.bits(sub, (length,), jnp.uint32), _UINT32_MAX)
-        x = jnp.where(r < rounds, jax.lax.sort_key_val(bits, x)[1], x)
-    return x
+def reshuffle_order(key, n: int, batch_size: int, steps: int) -> np.ndarray:
+    """(steps, batch_size) int32: the rows FiniteSource(n, batching="reshuffle") reads at each
+    step under data key `key` (a fresh permutation each epoch, drop-last within an epoch)."""
+    check(batch_size <= n, f"batch_size {batch_size} is larger than the training set ({n})")
+    per_epoch = n // batch_size
+    t = np.arange(max(steps, 1))
+    perms = np.asarray(_epoch_permutations(key, n, int(t[-1] // per_epoch) + 1))
+    cols = (t % per_epoch)[:, None] * batch_size + np.arange(batch_size)
+    return perms[(t // per_epoch)[:, None], cols].astype(np.int32)
 
 
 class PaddedSource(eqx.Module):
-    """x, y: (N_max, ...) with the member's n real rows first; n, rounds: this member's (scalar
-    arrays, stacked on the member axis by the caller). sizes: every member's n (static), so
-    "some member starts an epoch at this step" is a real branch under vmap."""
+    """x, y: (N_max, ...) with the member's n real rows first; n: this member's (a scalar array,
+    stacked on the member axis by the caller); order: reshuffle's (steps, batch_size) rows
+    (reshuffle_order), None for slices. sizes: every member's n (static)."""
     x: jax.Array
     y: jax.Array
     n: jax.Array
-    rounds: jax.Array
+    order: jax.Array | None
     batch_size: int = eqx.field(static=True)
     batching: str = eqx.field(static=True, default="reshuffle")
     sizes: tuple = eqx.field(static=True, default=())
@@ -53,41 +57,26 @@ class PaddedSource(eqx.Module):
               f"batch_size {self.batch_size} is larger than a training set ({min(self.sizes)})")
 
     @classmethod
-    def of(cls, x, y, n: int, batch_size: int, batching: str, sizes: tuple):
-        """One member: its n rows padded (with zeros) to max(sizes) rows."""
+    def of(cls, x, y, n: int, batch_size: int, batching: str, sizes: tuple, key=None, steps: int = 0):
+        """One member: its n rows padded (with zeros) to max(sizes) rows; reshuffle needs the
+        member's data key and the run's steps (its batches are drawn here)."""
         pad = max(sizes) - n
         x = jnp.pad(jnp.asarray(x), [(0, pad)] + [(0, 0)] * (np.ndim(x) - 1))
         y = jnp.pad(jnp.asarray(y), [(0, pad)] + [(0, 0)] * (np.ndim(y) - 1))
-        return cls(x, y, jnp.asarray(n, jnp.int32), jnp.asarray(shuffle_rounds(n), jnp.int32),
-                   batch_size, batching, tuple(sizes))
-
-    def _permutation(self, key):
-        max_rounds = max(shuffle_rounds(s) for s in self.sizes)
-        return padded_permutation(key, self.n, self.rounds, self.x.shape[0], max_rounds)
+        order = None
+        if batching == "reshuffle":
+            check(key is not None and steps > 0, "a reshuffled PaddedSource needs its data key and steps")
+            order = jnp.asarray(reshuffle_order(key, n, batch_size, steps))
+        return cls(x, y, jnp.asarray(n, jnp.int32), order, batch_size, batching, tuple(sizes))
 
     def init(self, key):
-        if self.batching == "slices":
-            return jnp.zeros((), jnp.int32)
-        return self._permutation(jax.random.fold_in(key, 0))
+        del key
+        return jnp.zeros((), jnp.int32)  # stateless: the step picks the batch
 
     def next(self, state, step, key):
-        bs = self.batch_size
+        del key  # reshuffle's batches were drawn with it in `of`
         if self.batching == "slices":
-            idx = (step * bs + jnp.arange(bs)) % self.n
-            return state, (self.x[idx], self.y[idx])
-        per_epoch = jnp.maximum(self.n // bs, 1)
-        epoch, i = step // per_epoch, step % per_epoch
-        anyone = any_epoch_start(step, self.sizes, bs)  # unbatched: a real branch under vmap
-        perm = jax.lax.cond(
-            anyone,
-            lambda: jnp.where((i == 0) & (step > 0), self._permutation(jax.random.fold_in(key, epoch)),
-                              state),
-            lambda: state)
-        idx = jax.lax.dynamic_slice_in_dim(perm, i * bs, bs)
-        return perm, (self.x[idx], self.y[idx])
-
-
-def any_epoch_start(step, sizes: tuple, batch_size: int):
-    """True at a step > 0 where the member of some size in `sizes` starts a new epoch."""
-    starts = [step % max(s // batch_size, 1) == 0 for s in sorted(set(sizes))]
-    return (step > 0) & jnp.any(jnp.stack(starts))
+            idx = (step * self.batch_size + jnp.arange(self.batch_size)) % self.n
+        else:
+            idx = self.order[step]
+        return state, (self.x[idx], self.y[idx])

@@ -22,9 +22,10 @@ class RegistryModel:
                            num_outputs=self.num_outputs, **dict(self.kwargs))
 
 
-def padded_group_data(group: list, data: list[dict]):
+def padded_group_data(group: list, data: list[dict], data_keys):
     """(source, evals) stacked on a member axis for Real-World members of different N: each
-    member's PaddedSource draws its own n's batches; its "train" eval weights its own rows."""
+    member's PaddedSource draws its own n's batches (under its data key, data_keys[m]); its
+    "train" eval weights its own rows."""
     import jax
     import jax.numpy as jnp
 
@@ -35,8 +36,9 @@ def padded_group_data(group: list, data: list[dict]):
     sizes = tuple(len(d["y"]) for d in data)
     rows = min(max(sizes), spec.eval_train_max)
     per_member = []
-    for d, n in zip(data, sizes):
-        source = PaddedSource.of(d["x"], d["y"], n, spec.batch_size, spec.batching, sizes)
+    for d, n, key in zip(data, sizes, data_keys):
+        source = PaddedSource.of(d["x"], d["y"], n, spec.batch_size, spec.batching, sizes, key,
+                                 spec.steps)
         if aug.augment_shift or aug.augment_noise:
             source = Augmented(source, aug.augment_shift, aug.augment_noise)
         x, y = (jnp.asarray(a[:rows]) for a in (d["x"], d["y"]))

@@ -45,9 +45,7 @@ class Job:
 
     def group_key(self) -> str:
         d = {k: v for k, v in self.to_dict().items() if k not in DYNAMIC}
-        # N is a member axis under "slices" batching; a padded reshuffle costs more than it
-        # saves (docs/BENCHMARKS.md, `genlab bench n-axis`), so there N still splits programs.
-        d["data"] = self.data.shape_key(pad_n=self.train.batching == "slices")
+        d["data"] = self.data.shape_key()  # N is a member axis (data/padded.py)
         size = padded_size_kwarg(self)
         if size is not None:  # the size is a member value: sweep/padded_models.py
             d["model_kwargs"] = {k: v for k, v in self.model_kwargs.items() if k != size}

@@ -162,7 +162,7 @@ def _group_data(group: list[Job]):
 
     data = [datasets.build(j.data) for j in group]
     if len({len(d["y"]) for d in data}) > 1:  # training-set size as a member axis
-        return *padded_group_data(group, data), 0, data
+        return *padded_group_data(group, data, _members(group).keys()["data"]), 0, data
     spec, cap = group[0].train, group[0].train.eval_train_max
     aug = group[0].data
 
