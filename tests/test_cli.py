@@ -44,6 +44,18 @@ def test_bad_input_exit_2_and_writes_nothing(monkeypatch, capsys, tmp_path, args
     assert not store.exists() and not store.parent.exists()
 
 
+@pytest.mark.parametrize("args", [
+    ["bench", "train", "--steps", "0"],
+    ["bench", "train", "--model", "nonsense"],
+    ["bench", "n-axis", "--steps", "0"],
+    ["bench", "n-axis", "--repeats", "0"],
+])
+def test_bench_bad_input_exit_2(monkeypatch, capsys, args):
+    code, out, err = run_cli(monkeypatch, capsys, *args)
+    assert code == 2 and not out
+    assert err.strip().startswith("error:") and len(err.strip().splitlines()) == 1, err
+
+
 def test_unreadable_store(monkeypatch, capsys, tmp_path):
     bad = tmp_path / "bad.sqlite"
     bad.write_bytes(b"garbage" * 1000)

@@ -77,10 +77,13 @@ def bench_stream(json_out: bool = typer.Option(False, "--json")):
 
 
 @bench_app.command("n-axis")
-def bench_n_axis(json_out: bool = typer.Option(False, "--json"), steps: int = 1000):
+def bench_n_axis(json_out: bool = typer.Option(False, "--json"), steps: int = 1000,
+                 repeats: int = typer.Option(3, help="compiled passes timed; the fastest counts")):
     """A grid over N: one padded program (N a member axis) vs one program per N."""
     from genlab.bench.members_n import bench_n_axis as run_bench
-    _print_json_or_dict(run_bench(steps=steps), json_out)
+    if steps < 1 or repeats < 1:
+        raise ConfigError("steps and repeats must be >= 1")
+    _print_json_or_dict(run_bench(steps=steps, repeats=repeats), json_out)
 
 
 @bench_app.command("ray")
