@@ -212,12 +212,22 @@ def test_members_in_passes_equal_one_vmap(data, chunk):
 
 
 def test_member_passes_plan():
-    """Fewest passes of at most `chunk`, a multiple of the devices, as even as possible."""
+    """Passes of at most `chunk`, a multiple of the devices; the fewest padded members among
+    the fewest passes up to twice as many, then the fewest passes."""
     assert member_passes(64, 8) == member_passes(64, 8, 2) == (8, 8)
     assert member_passes(5, 8) == (1, 5) and member_passes(5, 8, 2) == (2, 3)
-    assert member_passes(18, 8) == (3, 6) and member_passes(18, 8, 2) == (4, 5)
+    assert member_passes(18, 8) == (3, 6) and member_passes(18, 8, 2) == (6, 3)  # 4 x 5 pads 2
+    assert member_passes(15, 8) == (3, 5) and member_passes(9, 8) == (3, 3)  # 2 x 8, 2 x 5 pad 1
+    assert member_passes(13, 8) == (2, 7)  # no even split within 2-4 passes: pad 1, not 2 or 3
     assert member_passes(5, 0, 2) == (2, 3) and member_passes(1, 8, 2) == (1, 1)
     assert member_passes(3, 8, 4) == (3, 1)  # never more devices than members
+    for members in range(1, 70):
+        for chunk in (0, 1, 3, 8):
+            for devices in (1, 2):
+                passes, per = member_passes(members, chunk, devices)
+                assert passes * per >= members and passes % min(devices, members) == 0
+                assert chunk == 0 or per <= chunk
+                assert devices > 1 or (passes - 1) * per < members  # no pass of copies only
 
 
 SPREAD_CHECK = """
