@@ -71,10 +71,10 @@ def test_paper_scale_checks_are_counted_apart_from_miss():
     class Section:
         status = "complete"
         checks = [{"check": "ok"}, {"check": "MISS"}, {"check": tables.check(False, "small")},
-                  {"check": ""}]
+                  {"check": ""}, {"check": "inconclusive"}, {"check": "inconclusive"}]
     counts = _counts([Section()])
-    assert counts.startswith("1 checks ok, 1 MISS, 1 not tested below paper scale")
-    assert "1 without a check" in counts
+    assert counts.startswith("1 checks ok, 1 MISS, 2 inconclusive")
+    assert "1 not tested below paper scale" in counts and "1 without a check" in counts
 
 
 def test_report_redraws_only_experiments_whose_runs_changed(store_path, tmp_path):

@@ -5,13 +5,22 @@ from rich.table import Table
 
 from genlab.report import conditions
 
-HEADLINE_COLUMNS = ("quantity", "published", "expected at this scale", "genlab", "seeds", "check")
+HEADLINE_COLUMNS = ("quantity", "published", "expected at this scale", "genlab", "seeds",
+                    "claim tested", "effect [95% interval], n", "check")
 
 
 def headline_cells(row: dict) -> list[str]:
-    """The six headline cells of one row; 'paper' is the published value with its citation."""
+    """The headline cells of one row; 'paper' is the published value with its citation; the
+    last three are the claim the check tests (genlab.claims), its effect with interval and n, and
+    the verdict (ok / MISS / inconclusive / paper scale, empty for no check)."""
+    claim = row.get("claim")
+    if claim and row.get("method"):
+        claim = f"{claim} ({row['method']})"
+    if claim and row.get("note"):
+        claim = f"{claim}; {row['note']}"
     return [_cell(row.get("name")), _cell(row.get("paper")), _cell(row.get("expected")),
-            _cell(row.get("ours")), _cell(row.get("seeds"), ""), _cell(row.get("check"), "")]
+            _cell(row.get("ours")), _cell(row.get("seeds"), ""), _cell(claim, ""),
+            _cell(row.get("stat"), ""), _cell(row.get("check"), "")]
 
 
 def _cell(value, empty: str = "–") -> str:

@@ -9,6 +9,7 @@ import html
 import os
 from pathlib import Path
 
+from genlab import claims
 from genlab import provenance as prov_lib
 from genlab.report import conditions, export
 from genlab.report.console import HEADLINE_COLUMNS, conditions_line, headline_cells
@@ -17,7 +18,7 @@ STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em aut
 table{border-collapse:collapse;margin:1em 0;font-size:14px}td,th{border:1px solid #ccc;padding:4px 8px}
 th{background:#f3f3f3}figure{margin:1em 0}img{max-width:100%;border:1px solid #eee}
 figcaption{font-size:13px;color:#444;max-width:900px}.miss{color:#b00;font-weight:bold}.ok{color:#070}
-.none{color:#888}.warn{background:#fff4e0;border-left:4px solid #e90;padding:.4em .8em}
+.none{color:#888}.unsure{color:#a60}.warn{background:#fff4e0;border-left:4px solid #e90;padding:.4em .8em}
 h2{border-bottom:2px solid #ddd;padding-bottom:.2em}.paper{color:#666;font-style:italic}
 details{margin:.5em 0}"""
 
@@ -155,29 +156,31 @@ def _summary(sections: list[_Section]) -> str:
         link = f"<a href='#{s.exp.name}'>{_e(s.exp.name)}</a>"
         if not s.checks:
             rows.append(f"<tr><td>{link}</td><td>{_e(s.preset)}</td><td>–</td>"
-                        f"<td class='none'>{'not run' if s.status == 'not run' else 'no check'}</td></tr>")
+                        f"<td></td><td class='none'>{'not run' if s.status == 'not run' else 'no check'}</td></tr>")
         for c in s.checks:
             rows.append(f"<tr><td>{link}</td><td>{_e(s.preset)}</td><td>{_e(c.get('name', ''))}</td>"
-                        f"{_check_cell(str(c.get('check', '')))}</tr>")
+                        f"<td>{_e(c.get('stat') or '')}</td>{_check_cell(str(c.get('check', '')))}</tr>")
     counts = _counts(sections)
     return (f"<h2 id='summary'>Summary</h2><p>{counts}</p><table><tr><th>experiment</th><th>preset</th>"
-            f"<th>check</th><th>result</th></tr>{''.join(rows)}</table>"
+            f"<th>check</th><th>effect [95% interval], n</th><th>result</th></tr>{''.join(rows)}</table>"
             f"<h2 id='contents'>Contents</h2><ol>{toc}</ol>")
 
 
 def _counts(sections) -> str:
-    checks = [str(c.get("check", "")) for s in sections for c in s.checks]
-    ok = sum(c == "ok" for c in checks)
-    miss = sum(c.startswith("MISS") for c in checks)
-    scale = sum(c.startswith(conditions.PAPER_SCALE) for c in checks)
+    n = claims.count([c for s in sections for c in s.checks])
     absent = sum(s.status == "not run" for s in sections)
-    return (f"{ok} checks ok, {miss} MISS, {scale} not tested below paper scale (they failed on "
-            f"runs smaller than the published protocol), {len(checks) - ok - miss - scale} "
-            f"without a check; {absent} of {len(sections)} experiments not run.")
+    return (f"{n[claims.OK]} checks ok, {n[claims.MISS]} MISS, {n[claims.INCONCLUSIVE]} "
+            f"inconclusive (the 95% interval straddles the claim's boundary), "
+            f"{n[claims.PAPER_SCALE]} not tested below paper scale (they failed on runs smaller "
+            f"than the published protocol), {n['no check']} without a check; {absent} of "
+            f"{len(sections)} experiments not run. A check is a statistical test: ok when the "
+            f"95% interval of its effect over seeds lies on the claimed side, MISS when it lies "
+            f"on the other.")
 
 
 def _check_cell(check: str) -> str:
-    cls = "ok" if check == "ok" else ("miss" if check.startswith("MISS") else "none")
+    cls = ("ok" if check == "ok" else "miss" if check.startswith("MISS") else
+           "unsure" if check.startswith(claims.INCONCLUSIVE) else "none")
     return f"<td class='{cls}'>{_e(check or 'no check')}</td>"
 
 
