@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from genlab import claims
 from genlab.report import conditions
 
 HEADLINE_COLUMNS = ("quantity", "published", "expected at this scale", "genlab", "seeds",
@@ -21,6 +22,11 @@ def headline_cells(row: dict) -> list[str]:
     return [_cell(row.get("name")), _cell(row.get("paper")), _cell(row.get("expected")),
             _cell(row.get("ours")), _cell(row.get("seeds"), ""), _cell(claim, ""),
             _cell(row.get("stat"), ""), _cell(row.get("check"), "")]
+
+
+def count_line(rows: list[dict]) -> str:
+    """'3 ok, 1 MISS, 2 inconclusive, 0 paper scale, 1 no check' for headline rows."""
+    return ", ".join(f"{n} {k}" for k, n in claims.count(rows).items())
 
 
 def _cell(value, empty: str = "–") -> str:
@@ -53,6 +59,7 @@ def print_analysis(console, analysis: dict, summary: dict | None = None) -> None
         for h in analysis["headline"]:
             t.add_row(*headline_cells(h))
         console.print(t)
+        console.print("checks: " + count_line(analysis["headline"]))
     for title, tab in analysis.get("tables", {}).items():
         _print_table(console, title, tab)
     for note in analysis.get("notes", []):
