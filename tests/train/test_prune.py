@@ -121,3 +121,29 @@ def test_chunk_permutation_moves_whole_chunks():
     blocks = perm.reshape(4, 10)
     assert sorted(perm) == list(range(40)) and not np.array_equal(perm, np.arange(40))
     assert all(np.array_equal(b, b[0] + np.arange(10)) for b in blocks)
+
+
+def test_degree_preserving_shuffle_keeps_row_and_column_sums_and_moves_positions():
+    rng = np.random.default_rng(3)
+    mask = rng.random((51, 40)) < np.linspace(0.05, 0.6, 40)  # uneven per-position rates
+    mask[:, :3] = True                                         # some positions always kept
+    before = mask.copy()
+    out = prune.degree_preserving_shuffle(mask, seed=7)
+    np.testing.assert_array_equal(out.sum(axis=1), mask.sum(axis=1))
+    np.testing.assert_array_equal(out.sum(axis=0), mask.sum(axis=0))
+    assert out.dtype == bool and out.shape == mask.shape
+    assert (out != mask).mean() > 0.1                          # it does move kept positions
+    np.testing.assert_array_equal(out, prune.degree_preserving_shuffle(mask, seed=7))
+    assert not np.array_equal(out, prune.degree_preserving_shuffle(mask, seed=8))
+    np.testing.assert_array_equal(mask, before)                # the input is not modified
+
+
+def test_degree_preserving_shuffle_breaks_contiguous_runs():
+    """A mask of contiguous runs (the structure adjacency measures) loses most of its adjacent
+    pairs under the null, which keeps the per-unit counts and the per-position counts."""
+    rng = np.random.default_rng(0)
+    mask = np.zeros((200, 40), bool)
+    for row, start in enumerate(rng.integers(0, 30, 200)):
+        mask[row, start:start + 6] = True
+    pairs = lambda m: (m[:, 1:] & m[:, :-1]).mean()
+    assert pairs(prune.degree_preserving_shuffle(mask, seed=1)) < 0.5 * pairs(mask)

@@ -102,6 +102,33 @@ def shuffle_layerwise(mask, seed: int, scope: str = "weights_and_biases"):
     return jax.tree_util.tree_map_with_path(one, mask)
 
 
+def degree_preserving_shuffle(mask, seed: int, rounds: int = 64) -> np.ndarray:
+    """A random 2-D mask with the same row sums and column sums as `mask` (rows: hidden units,
+    columns: input positions): the null that keeps how many inputs each unit keeps and how often
+    each position is kept, and moves only which positions a unit keeps.
+
+    Global curveball (Carstens 2016): each round pairs the rows at random and, within each pair,
+    redeals the positions that exactly one of the two rows holds, each row keeping its count.
+    Every trade keeps row and column sums; the chain's stationary distribution is uniform over
+    the masks with those sums."""
+    m = np.array(mask, dtype=bool, copy=True)
+    if m.ndim != 2:
+        raise ValueError(f"degree_preserving_shuffle needs a 2-D mask, got shape {m.shape}")
+    rng = np.random.default_rng(seed)
+    n = m.shape[0] - m.shape[0] % 2
+    for _ in range(rounds):
+        order = rng.permutation(m.shape[0])[:n].reshape(-1, 2)
+        a, b = m[order[:, 0]], m[order[:, 1]]
+        only = a ^ b                                   # positions held by exactly one row
+        k = (a & ~b).sum(axis=1, keepdims=True)        # how many of them row a keeps
+        scores = np.where(only, rng.random(only.shape), -1.0)
+        rank = np.argsort(np.argsort(-scores, axis=1, kind="stable"), axis=1)
+        new_a = only & (rank < k)
+        m[order[:, 0]] = (a & b) | new_a
+        m[order[:, 1]] = (a & b) | (only & ~new_a)
+    return m
+
+
 def rewind(params, mask):
     """Survivors take the given (initial or step-k) values; pruned entries are exactly 0."""
     return jax.tree.map(lambda p, m: np.where(m, np.asarray(p), np.zeros_like(p)), params, mask)
