@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from genlab.claims import INCONCLUSIVE, MISS, OK
 from genlab.data import corrupt
 from genlab.data.datasets import DataSpec, build
 from genlab.experiments import fitting, randomization
@@ -103,9 +104,75 @@ def test_jobs_cover_conditions_noise_and_regularizers():
 def test_analyze_and_plot(smoke_store, tmp_path):
     out = randomization.analyze(smoke_store)
     assert len(out["tables"]) == 3
-    checks = {h["name"]: h["check"] for h in out["headline"]}
-    assert checks["mlp1x512: random labels, train acc (%)"] == "ok"
-    assert checks["mlp1x512: random labels, test acc (%)"] == "ok"
-    assert checks["mlp1x512: realized label noise at p = 0.4"] == "ok"
+    rows = {h["name"]: h for h in out["headline"]}
+    assert rows["mlp1x512: random labels, train acc (%)"]["check"] == "ok"
+    chance = rows["mlp1x512: random labels, test acc (%)"]
+    assert chance["check"] == "ok" and len(chance["parts"]) == 2  # fits AND at chance
+    assert rows["mlp1x512: realized label noise at p = 0.4"]["check"] == ""  # data, not a claim
+    for h in out["headline"]:
+        if h["check"]:
+            assert h["claim"] and h["n"] >= 1 and h["verdict"] in {OK, MISS, INCONCLUSIVE}
     paths = randomization.plot(smoke_store, tmp_path)
     assert len(paths) == 3 and all(p.stat().st_size > 0 for p in paths)
+
+
+def test_no_check_says_ok_with_the_learning_removed(tmp_path):
+    """20 Adam steps: nothing is fitted, so no claim may pass (an untrained net tests at chance
+    on random labels, and its test error already grows with p)."""
+    store = Store(tmp_path / "s.sqlite")
+    exp = randomization.EXPERIMENT
+    exp.execute(exp.config("smoke", sets=["steps=20", "eval_every=10"]), store, progress=False)
+    checks = {h["name"]: h["check"] for h in randomization.analyze(store)["headline"]}
+    assert checks and not [n for n, c in checks.items() if c == OK], checks
+    assert checks["mlp1x512: random labels, test acc (%)"] == MISS
+
+
+FITTED, UNTRAINED = {0: 100.0, 1: 100.0, 2: 100.0}, {0: 53.0, 1: 56.0, 2: 51.0}
+
+
+@pytest.mark.parametrize("test_acc, train_acc, verdict", [
+    ({0: 10.2, 1: 9.6, 2: 10.5}, FITTED, OK),
+    ({0: 30.0, 1: 32.0, 2: 31.0}, FITTED, MISS),  # it generalized: not at chance
+    ({0: 10.2, 1: 9.6, 2: 10.5}, UNTRAINED, MISS),  # at chance because it never trained
+    ({0: 9.0, 1: 13.0}, FITTED, INCONCLUSIVE),  # two seeds cannot place the mean in 10 ± 3
+])
+def test_claim_chance(test_acc, train_acc, verdict):
+    assert fitting.claim_chance(train_acc, test_acc).verdict == verdict
+
+
+@pytest.mark.parametrize("ratio, train_acc, verdict", [
+    ({0: 1.5, 1: 1.4, 2: 1.6}, FITTED, OK),
+    ({0: 0.8, 1: 0.9, 2: 0.85}, FITTED, MISS),  # random labels fitted faster
+    ({0: 20.0, 1: 25.0, 2: 22.0}, FITTED, MISS),  # slower, but not by a small factor
+    ({0: math.nan, 1: math.nan, 2: math.nan}, UNTRAINED, MISS),  # never fitted
+])
+def test_claim_slower(ratio, train_acc, verdict):
+    assert fitting.claim_slower(ratio, train_acc).verdict == verdict
+
+
+LEVELS = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+
+
+@pytest.mark.parametrize("errors, min_acc, verdict", [
+    ({s: [50 + 40 * p + s for p in LEVELS] for s in range(3)}, FITTED, OK),
+    ({s: [70 - 10 * p + s for p in LEVELS] for s in range(3)}, FITTED, MISS),  # error falls
+    ({s: [75 + 15 * p + s for p in LEVELS] for s in range(3)}, UNTRAINED, MISS),  # rises, unfitted
+])
+def test_claim_noise(errors, min_acc, verdict):
+    assert fitting.claim_noise(LEVELS, errors, min_acc).verdict == verdict
+
+
+@pytest.mark.parametrize("train_acc, test_acc, verdict", [
+    (FITTED, {0: 45.0, 1: 47.0, 2: 44.0}, OK),
+    (FITTED, {0: 8.0, 1: 9.0, 2: 8.4}, MISS),  # memorized: below its random-label twin
+    (UNTRAINED, {0: 25.0, 1: 27.0, 2: 24.0}, MISS),  # above chance, but the net never fitted
+])
+def test_claim_unregularized(train_acc, test_acc, verdict):
+    random_test = {0: 10.1, 1: 11.0, 2: 10.4}
+    assert fitting.claim_unregularized(train_acc, test_acc, random_test).verdict == verdict
+
+
+def test_claim_fits():
+    assert fitting.claim_fits(FITTED, "x").verdict == OK
+    assert fitting.claim_fits(UNTRAINED, "x").verdict == MISS
+    assert fitting.claim_fits({0: 99.5, 1: 97.0}, "x").verdict == INCONCLUSIVE

@@ -1,9 +1,13 @@
 """Steps-to-fit bookkeeping for randomization tests: when a run first fits its training set, the
-per-seed ratios to the true-label run, and the table cells and curves built from them."""
+per-seed ratios to the true-label run, the table cells and curves built from them, and the
+headline claims as tests of plain per-seed values ({seed: value})."""
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 
+from genlab import claims
 from genlab.experiments import tables
 
 LOSS_FIT = 0.01
@@ -35,10 +39,14 @@ def steps_by_seed(runs: list[dict], metric: str = "fit/steps_acc") -> dict[int, 
     return out
 
 
-def ratios(runs: list[dict], base: list[dict]) -> np.ndarray:
-    """Per-seed steps-to-fit of `runs` over the same seed's `base` run (NaN if either missed)."""
+def ratio_by_seed(runs: list[dict], base: list[dict]) -> dict[int, float]:
+    """{seed: steps-to-fit of `runs` over the same seed's `base` run} (NaN if either missed)."""
     num, den = steps_by_seed(runs), steps_by_seed(base)
-    return np.asarray([num[s] / den[s] if den[s] else np.nan for s in sorted(num) if s in den])
+    return {s: num[s] / den[s] if den[s] else np.nan for s in sorted(num) if s in den}
+
+
+def ratios(runs: list[dict], base: list[dict]) -> np.ndarray:
+    return np.asarray(list(ratio_by_seed(runs, base).values()))
 
 
 def stat(runs: list[dict], metric: str, scale: float = 100.0, digits: int = 1) -> str:
@@ -81,6 +89,19 @@ def noise_curve(groups: dict, arch: str, name: str) -> tuple[list[float], list[n
     return levels, values
 
 
+def noise_by_seed(groups: dict, arch: str) -> tuple[list[float], dict, dict]:
+    """Levels p, {seed: test error % at each p} and {seed: lowest train acc % over the levels}
+    (NaN where a seed has no run at a level)."""
+    levels = sorted(k[1] for k in groups if k[0] == arch and k[2] == "none"
+                    and isinstance(k[1], float))
+    err = [by_seed(groups[(arch, p, "none")], "test/acc") for p in levels]
+    acc = [by_seed(groups[(arch, p, "none")], "train/acc") for p in levels]
+    seeds = sorted({s for e in err for s in e})
+    nan = float("nan")
+    return (levels, {s: [100.0 - e.get(s, nan) for e in err] for s in seeds},
+            {s: float(np.min([a.get(s, nan) for a in acc])) for s in seeds})
+
+
 def plot_vs_noise(ax, groups: dict, arch: str, name: str, label: str) -> None:
     """Mean ± std over seeds of `name` against the corruption level (unfitted seeds dropped)."""
     levels, values = noise_curve(groups, arch, name)
@@ -89,42 +110,110 @@ def plot_vs_noise(ax, groups: dict, arch: str, name: str, label: str) -> None:
                 capsize=3, label=label)
 
 
-def stat_row(name: str, runs: list[dict], metric: str, paper: str, ok, scale: float = 100.0,
-             digits: int = 1, expected: str | None = None) -> dict | None:
-    """A headline row for mean ± std of a summary metric; check 'ok' if ok(mean). None: no runs.
-    paper: the published value with its citation; expected: what this scale should show."""
-    mean, std, n = tables.summary_stat(runs, metric)
-    return {"name": name, "ours": tables.fmt(mean, std, scale, digits), "paper": paper,
-            "expected": expected, "seeds": n, "check": "ok" if ok(mean) else "MISS"} if n else None
+def by_seed(runs: list[dict], metric: str, scale: float = 100.0) -> dict[int, float]:
+    """{seed: metric × scale} of the `done` runs (a diverged run's numbers are no result)."""
+    out = {}
+    for r in runs:
+        v = r["summary"].get(metric) if tables.is_done(r) else None
+        out[r["seed"]] = float("nan") if v is None else scale * float(v)
+    return out
 
 
-def ratio_row(name: str, ratio: np.ndarray) -> dict | None:
-    """Steps-to-fit ratio; 'ok' when every seed fitted and the factor is a small constant."""
-    ok = ratio.size and np.all(np.isfinite(ratio)) and 1.0 <= ratio.mean() <= 10.0
-    return {"name": name, "ours": ratio_cell(ratio),
-            "paper": "slower by a small constant factor (Zhang et al. 2017, Fig. 1b)",
-            "expected": "1–10× (own pilot: ~1.5–2× for the MLP)",
-            "seeds": int(ratio.size), "check": "ok" if ok else "MISS"} if ratio.size else None
+# Thresholds of the headline claims, and where they come from.
+FIT_ACC = 99.0  # % train accuracy that counts as "fits": the paper's perfect fit, 1 point of slack
+CHANCE = 10.0  # % test accuracy of a guess among 10 balanced classes
+# "At chance" is the band 10 ± 3 points: 3 binomial sd of one seed's accuracy on MNIST-1D's 1000
+# test examples at 10% (sd 0.95 points); a net that generalized at all would sit above it.
+CHANCE_TOL = 3.0
+# "A small constant factor": below an order of magnitude. The paper states no bound (Fig. 1b's
+# factors are read off a plot), so 10x is a documented tolerance, not a published number.
+SMALL_FACTOR = 10.0
 
 
-def noise_row(name: str, levels: list[float], errors: list[np.ndarray]) -> dict | None:
-    """Mean test error along p; 'ok' when it never drops by more than a point (seed noise)."""
-    if len(levels) < 3:
-        return None
-    means = [e.mean() for e in errors]
-    return {"name": f"{name} = " + ", ".join(f"{q:g}" for q in levels),
-            "paper": "rises steadily with p toward chance (Zhang et al. 2017, Fig. 1c)",
-            "expected": "non-decreasing (within 1 point) toward 90",
-            "ours": " → ".join(f"{m:.0f}" for m in means), "seeds": min(e.size for e in errors),
-            "check": "ok" if np.all(np.diff(means) > -1.0) else "MISS"}
+def claim_fits(train_acc: Mapping, what: str) -> claims.Verdict:
+    """Train accuracy (%, per seed) ≥ FIT_ACC: the net fits `what`."""
+    return claims.within(train_acc, FIT_ACC, None, units="%", digits=1,
+                         claim=f"fits {what}: mean train accuracy ≥ {FIT_ACC:g}%")
 
 
-def change_row(name: str, base: list[dict], variants: dict[str, list[dict]]) -> dict | None:
-    """Mean test-accuracy change (points) of each variant {label: runs} over `base`."""
-    ref = tables.summary_stat(base, "test/acc")[0]
-    if not base or not variants:
-        return None
-    diffs = {k: 100 * (tables.summary_stat(v, "test/acc")[0] - ref) for k, v in variants.items()}
-    return {"name": name, "ours": ", ".join(f"{k} {d:+.1f}" for k, d in diffs.items()),
-            "paper": "small gains; none is needed to generalize (Zhang et al. 2017, Table 1)",
-            "seeds": len(base), "check": ""}
+def claim_chance(train_acc: Mapping, test_acc: Mapping) -> claims.Verdict:
+    """Random labels: fitted (train acc) and at chance on the clean test set (test acc, %)."""
+    lo, hi = CHANCE - CHANCE_TOL, CHANCE + CHANCE_TOL
+    at_chance = claims.within(test_acc, lo, hi, units="%", digits=1,
+                              claim=f"tests at chance: mean test accuracy in [{lo:g}, {hi:g}]%")
+    return claims.all_of([at_chance, claim_fits(train_acc, "random labels")],
+                         claim="fits random labels (train acc ≥ 99%) and tests at chance "
+                               "(test acc 10 ± 3%): an untrained net would only do the second")
+
+
+def claim_slower(ratio: Mapping, train_acc: Mapping) -> claims.Verdict:
+    """Per-seed steps-to-fit ratio random / true labels in (1, SMALL_FACTOR); the random-label
+    runs fit (train acc %). A seed whose runs never fit has no ratio (NaN, left out)."""
+    slower = claims.greater(ratio, 1.0, claim="random labels take more steps to fit than the "
+                                             "same seed's true labels: mean ratio > 1")
+    small = claims.less(ratio, SMALL_FACTOR, claim=f"by a small factor: mean ratio < "
+                                                   f"{SMALL_FACTOR:g}")
+    return claims.all_of([slower, small, claim_fits(train_acc, "random labels")],
+                         claim="random labels are fitted, in more steps than true labels but "
+                               f"fewer than {SMALL_FACTOR:g}× as many (per-seed ratio of the "
+                               "first evaluation at 100% train accuracy)")
+
+
+def claim_noise(levels: list[float], test_error: Mapping, min_train_acc: Mapping) -> claims.Verdict:
+    """Test error (%, {seed: one value per level}) rises with the corruption level p, while the
+    net fits the corrupted labels at every p (min_train_acc: {seed: lowest train acc %})."""
+    rises = claims.slope(levels, test_error, sign=1, units="pts per unit p", digits=1,
+                         claim="test error rises with p: per-seed least-squares slope > 0")
+    return claims.all_of([rises, claim_fits(min_train_acc, "the corrupted labels at every p")],
+                         claim="the net fits the labels at every corruption level p and its "
+                               "test error rises with p (Fig. 1c reads test error at zero "
+                               "training error)")
+
+
+def claim_unregularized(train_acc: Mapping, test_acc: Mapping, random_test_acc: Mapping) -> claims.Verdict:
+    """Without any regularizer the net fits true labels and tests above the same seed's
+    random-label net (its chance control): no regularizer is needed to generalize."""
+    above = claims.greater(test_acc, random_test_acc, units="pts", digits=1,
+                           claim="tests above the same seed's random-label net (paired by seed)")
+    return claims.all_of([above, claim_fits(train_acc, "true labels without any regularizer")],
+                         claim="no regularizer is needed to generalize: the unregularized net "
+                               "fits the true labels and tests above its random-label twin "
+                               "(the size of each regularizer's gain is shown, not tested: the "
+                               "paper states no bound)")
+
+
+def noise_rows(a: str, g: dict) -> list[dict]:
+    """Realized label noise (no check: a property of the data, tested in the unit tests) and
+    test error against the corruption level p."""
+    rows = []
+    p = next((q for q in (0.6, 0.4, 0.8, 0.2) if (a, q, "none") in g), None)
+    if p is not None:
+        rows.append(claims.row(f"{a}: realized label noise at p = {p}", None,
+                               ours=stat(g[(a, p, "none")], "data/realized_noise", 1.0, 3),
+                               paper="– (not a published quantity)",
+                               expected=f"{0.9 * p:.2f} (= 0.9p: uniform redraw)"))
+    levels, errors, min_acc = noise_by_seed(g, a)
+    if len(levels) >= 3:
+        means = np.nanmean(np.asarray(list(errors.values())), axis=0)
+        rows.append(claims.row(f"{a}: test error (%) vs p = " + ", ".join(f"{q:g}" for q in levels),
+                               claim_noise(levels, errors, min_acc),
+                               ours=" → ".join(f"{m:.0f}" for m in means),
+                               paper="rises steadily with p toward chance (Zhang et al. 2017, Fig. 1c)",
+                               expected="slope > 0 toward 90, every p fitted"))
+    return rows
+
+
+def regularizer_row(a: str, true: list[dict], rand: list[dict], variants: dict) -> dict:
+    """No regularizer is needed to generalize (tested); each one's test-accuracy change over the
+    unregularized runs (shown: the paper gives no bound to test a "small gain" against)."""
+    base = tables.summary_stat(true, "test/acc")[0]
+    gains = ", ".join(f"{r} {100 * (tables.summary_stat(v, 'test/acc')[0] - base):+.1f}"
+                      for r, v in variants.items())
+    verdict = claim_unregularized(by_seed(true, "train/acc"), by_seed(true, "test/acc"),
+                                  by_seed(rand, "test/acc"))
+    return claims.row(f"{a}: test acc without regularizers (%); change from one regularizer (pp)",
+                      verdict, ours=f"{stat(true, 'test/acc')}; {gains}",
+                      paper="small gains; none is needed to generalize (Zhang et al. 2017, "
+                            "Table 1)",
+                      expected="above the random-label net; aug adds most (MNIST-1D is made of "
+                               "shifts)")
