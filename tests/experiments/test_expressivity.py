@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from genlab.claims import INCONCLUSIVE, MISS, OK
 from genlab.experiments import expressivity
 from genlab.store import Store
 
@@ -43,5 +44,27 @@ def test_smoke_preset_analyze_and_plot(store_path, tmp_path):
     assert len(store.runs(expressivity.NAME)) == 3 * 2 * 2
     out = expressivity.analyze(store)
     exact = [h for h in out["headline"] if "max |c" in h["name"]]
-    assert len(exact) == 3 and all(h["check"] == "ok" for h in exact)
+    assert len(exact) == 3 and all(h["check"] == OK and h["method"].startswith("exact")
+                                   for h in exact)
+    chance = [h for h in out["headline"] if "test acc" in h["name"]]
+    assert len(chance) == 2 and all(len(h["parts"]) == 2 for h in chance)  # chance AND exact fit
+    assert all(h["check"] in {OK, INCONCLUSIVE} for h in chance)  # 2 seeds may not resolve it
     assert expressivity.plot(store, tmp_path)[0].stat().st_size > 0
+
+
+def test_claim_exact_is_deterministic_and_can_fail():
+    ok = expressivity.claim_exact({0: 2e-8, 1: 3e-9, 2: 1e-8}, "x")
+    assert ok.verdict == OK and ok.n == 3 and ok.method.startswith("exact")
+    assert ok.effect == pytest.approx(np.log10(2e-8))  # the worst seed decides
+    assert expressivity.claim_exact({0: 2e-8, 1: 5e-4}, "x").verdict == MISS  # one seed misses
+    assert expressivity.claim_exact({0: 0.0}, "x").verdict == OK  # n = 1 suffices: exact
+
+
+@pytest.mark.parametrize("fit_errors, test_acc, verdict", [
+    ({0: 1e-10, 1: 2e-10, 2: 1e-11}, {0: 10.7, 1: 10.4, 2: 11.0}, OK),
+    ({0: 1e-10, 1: 2e-10, 2: 1e-11}, {0: 31.0, 1: 33.0, 2: 30.0}, MISS),  # it generalized
+    ({0: 0.4, 1: 0.5, 2: 0.3}, {0: 10.7, 1: 10.4, 2: 11.0}, MISS),  # at chance, but no fit
+    ({0: 1e-10, 1: 2e-10}, {0: 8.0, 1: 12.5}, INCONCLUSIVE),  # 2 seeds, spread too wide
+])
+def test_claim_chance_needs_the_exact_fit(fit_errors, test_acc, verdict):
+    assert expressivity.claim_chance(fit_errors, test_acc).verdict == verdict
