@@ -32,6 +32,8 @@ def check_train_spec(spec) -> None:
     integer("warmup_steps", spec.warmup_steps, low=0)
     finite_number("momentum", spec.momentum, low=0.0)
     check(spec.momentum < 1.0, f"momentum must be < 1, got {spec.momentum}")
+    finite_number("diverge_factor", spec.diverge_factor)
+    check(spec.diverge_factor > 1, f"diverge_factor must be > 1, got {spec.diverge_factor}")
     check(spec.warmup_steps == 0 or spec.schedule == "warmup_cosine",
           f"warmup_steps={spec.warmup_steps} has no effect with schedule {spec.schedule!r} "
           "(use schedule='warmup_cosine')")

@@ -22,7 +22,7 @@ from genlab.sweep.groups import RegistryModel, padded_group_data
 from genlab.sweep.jobs import Job, group_jobs
 from genlab.sweep.padded_models import padded_members
 from genlab.sweep.progress import progress_bar
-from genlab.train.loop import FINITE
+from genlab.train.loop import FINITE, diverged_step
 from genlab.train.many import Members, train_many
 
 
@@ -71,7 +71,9 @@ def train_records(experiment: str, group: list[Job], summarize=None, on_chunk=No
                   keep_arrays: bool = False) -> list[RunRecord]:
     """Train one compile group (one compiled program); return its store records, each with its
     status (done, or diverged at the first evaluation with a non-finite loss, metric or
-    parameter). Pure: no store access. make(key) -> model overrides the registry model.
+    parameter, or a training loss above TrainSpec.diverge_factor times its step-0 value:
+    train.loop.diverged_step). Pure: no store access. make(key) -> model overrides the registry
+    model.
     mask / start / snapshot_steps: per-member (stacked) masks, start params and snapshots, as in
     train_many. keep_arrays: each record stores its member's final params ("final"), mask
     ("mask") and snapshots ("step_<k>") in RunRecord.arrays."""
@@ -87,17 +89,16 @@ def train_records(experiment: str, group: list[Job], summarize=None, on_chunk=No
     records = []
     for m, (job, d) in enumerate(zip(group, data)):
         h = {name: v[m] for name, v in hist.items()}
+        diverged = diverged_step({**h, FINITE: finite[m]}, steps, job.train.diverge_factor)
         summary = {name: float(v[-1]) for name, v in h.items()}
         summary["data/realized_noise"] = d["realized_noise"]
         if summarize is not None:
             summary.update(summarize(job, h, steps))
-        bad = np.flatnonzero(finite[m] < 1)
         arrays = _member_arrays(m, nets, mask, out[4] if snapshot_steps else {}) if keep_arrays else {}
         records.append(RunRecord(job.run_id(experiment), job.seed, job.to_dict(),
                                  {n: (steps, v.tolist()) for n, v in h.items()}, summary, wall, prov,
-                                 status="diverged" if bad.size else "done",
-                                 diverged_step=int(steps[bad[0]]) if bad.size else None,
-                                 arrays=arrays))
+                                 status="done" if diverged is None else "diverged",
+                                 diverged_step=diverged, arrays=arrays))
     return records
 
 
