@@ -1,9 +1,12 @@
 """Run outcome: a diverged member is stored as `diverged` (with its step), NaN stays NaN, tables
 count it instead of averaging it, and resume skips it unless asked to retry."""
 import math
+import sys
 
 import numpy as np
+import pytest
 
+from genlab import cli
 from genlab.data.datasets import DataSpec
 from genlab.experiments import tables
 from genlab.store import RunRecord, Store
@@ -75,3 +78,24 @@ def test_failed_group_is_recorded_and_retried(store_path, monkeypatch):
     monkeypatch.undo()
     local.run_jobs("out", jobs(), store, progress=False)
     assert sorted(r["status"] for r in store.runs("out")) == ["diverged", "done"]
+
+
+def test_a_blown_up_sweep_is_diverged_not_done(monkeypatch, tmp_path):
+    """`genlab run baselines --preset smoke --set lr=10000`, shortened to one seed and 100 steps
+    and with the GRU added: every loss climbs 1e3-1e10-fold without a NaN, so every run is stored
+    `diverged` at the first evaluation (step 50), and the table averages none of them."""
+    store = tmp_path / "db.sqlite"
+    monkeypatch.setattr(sys, "argv", [
+        "genlab", "run", "baselines", "--preset", "smoke", "--set", "lr=10000", "--seeds", "1",
+        "--set", "models=linear,mlp,cnn,gru", "--set", "steps=100", "--set", "eval_every=50",
+        "--store", str(store), "--no-progress"])
+    with pytest.raises(SystemExit) as e:
+        cli.main()
+    assert e.value.code == 0
+    runs = Store(store).runs("baselines")
+    assert sorted((r["config"]["model"], r["status"], r["diverged_step"]) for r in runs) == sorted(
+        (m, "diverged", 50) for m in ("linear", "mlp", "cnn", "gru") for _ in range(2))
+    assert all(math.isfinite(r["summary"]["train/loss"]) for r in runs)  # diverged, yet finite
+    stat = tables.summary_stat(runs, "test/acc")
+    assert (stat.n, stat.diverged) == (0, 8) and "8 diverged" in tables.fmt_stat(stat)
+    assert tables.status_counts(runs) == "8 diverged"
