@@ -16,19 +16,25 @@ from genlab.experiments.lottery.levels import (
 from genlab.experiments.lottery.protocols import mnist1d_jobs
 from genlab.train import prune
 
-POSITIONS = {"shuffled": "shuffle", "flipped": "flip", "chunks": "chunks"}
+POSITIONS = {"shuffled": "shuffle", "flipped": "flip", "chunks": "chunks",
+             "dense_shuffled": "shuffle", "dense_flipped": "flip"}
 ADJACENT = (2, 3, 4)
 
 
 def ablation_jobs(cfg: Config) -> list:
-    """Per trial: dense, ticket, random mask, re-initialized ticket, ticket on moved inputs."""
+    """Per trial: dense, ticket, random mask, re-initialized ticket, ticket on moved inputs and the
+    dense net on the same moved inputs (same init as the trial's dense run)."""
     level = cfg.ablation_level()
     tag = lineage("ablation", cfg.schedule[:level + 1], cfg.ablation_data_seed)
     return [make_job(cfg, cfg.ablation_spec(), protocol="ablation", line=line, level=level, trial=t,
-                     sparsity=0.0 if line == "dense" else cfg.schedule[level], lineage=tag,
+                     sparsity=0.0 if is_dense(line) else cfg.schedule[level], lineage=tag,
                      data=cfg.ablation_data(POSITIONS.get(line, "none")),
                      init_seed=REINIT_OFFSET + t if line == "reinit" else None)
             for line in ABLATIONS for t in range(cfg.seeds)]
+
+
+def is_dense(line: str) -> bool:
+    return line.startswith("dense")
 
 
 def source_jobs(cfg: Config) -> dict:
@@ -41,7 +47,7 @@ def _masks(store, cfg: Config, jobs: list):
     masks = []
     for job in jobs:
         line = job.tags["line"]
-        if line == "dense":
+        if is_dense(line):
             masks.append(prune.full_mask(template(cfg.width)))
         else:
             which = "random" if line == "random" else "ticket"

@@ -1,0 +1,61 @@
+"""What the lottery notebooks did, against what genlab ran: the protocol-vs-paper table (read
+from the stored run configs) and the captions naming the figure each plot reproduces."""
+from __future__ import annotations
+
+from genlab.report import conditions
+
+# (setting, the notebook's value, "config:<key>" or genlab's literal), per group of runs.
+SEARCH = (("search: sparsity rounds", 100, "levels"),
+          ("search: steps per round", 1501, "config:train.steps"),
+          ("search: batch size", 100, "config:train.batch_size"),
+          ("optimizer", "adam", "config:train.optimizer"),
+          ("learning rate", 0.02, "config:lr"),
+          ("hidden width", 500, "config:model_kwargs.width"),
+          ("trials", 2, "trials"),
+          ("pruning: ranking within a layer", "weights and biases of a layer ranked together",
+           "weights and biases ranked as separate leaves"),
+          ("pruning: scores from", "train_model's kept checkpoint (issue 25: its step-1000 one)",
+           "final weights"))
+ABLATION = (("ablation: steps", 6000, "config:train.steps"),
+            ("ablation: batch size", 500, "config:train.batch_size"),
+            ("ablation: ticket sparsity", 0.919, "config:tags.sparsity"),
+            ("ablation: data", "fresh MNIST-1D", "fresh MNIST-1D"),
+            ("ablation: chunks order", "blocks 3, 4, 1, 2 of 10 samples",
+             "a fixed random order of the 10-sample blocks"),
+            ("ablation: nets on moved inputs", "dense, ticket, random on shuffled / flipped / chunks",
+             "ticket on all three, dense on shuffled and flipped"),
+            ("adjacency compared with", "a random ticket (uniform within each layer)",
+             "the ticket's own mask shuffled within units, per-position counts kept"))
+CAPTIONS = {
+    "lottery_accuracy_vs_sparsity": "Last-step test accuracy of the magnitude ticket and the random "
+        "ticket against sparsity, the dense net dashed: the MNIST-1D lottery notebook's accuracy-vs-"
+        "sparsity plot (Greydanus & Kobak 2024, lottery panels); for IMP, the test accuracy against "
+        "weights remaining of Frankle & Carbin (2019).",
+    "lottery_ablations": "Final test accuracy of the ticket at the ablation sparsity and of its "
+        "controls retrained on a fresh MNIST-1D, and of the ticket and the dense net on shuffled, "
+        "flipped and chunked inputs: the end points of the notebook's lottery_asymptotes curves "
+        "(MNIST-1D paper, lottery panels c-f).",
+    "lottery_first_layer_mask": "First-layer masks (hidden unit x input position) of trial 0's "
+        "ticket and random ticket: the notebook's lottery_mask_vis figure, whose kept runs of "
+        "adjacent inputs are the adjacency of panel g.",
+}
+
+
+def _literal(runs: list[dict], what: str):
+    if what == "levels":
+        return len({r["config"]["tags"]["level"] for r in runs})
+    return len({r["seed"] for r in runs})  # trials
+
+
+def _rows(runs: list[dict], published) -> list[list]:
+    resolved = [(s, p, _literal(runs, v) if v in ("levels", "trials") else v) for s, p, v in published]
+    return conditions.protocol(runs, resolved)["rows"] if runs else []
+
+
+def protocol_table(runs: list[dict]) -> dict:
+    """Protocol vs paper for the mnist1d search and the ablations actually stored."""
+    search = [r for r in runs if r["config"]["tags"]["protocol"] == "mnist1d"]
+    ablation = [r for r in runs if r["config"]["tags"]["protocol"] == "ablation"]
+    tickets = [r for r in ablation if r["config"]["tags"]["line"] == "ticket"]
+    rows = _rows(search, SEARCH) + _rows(ablation, ABLATION[:2]) + _rows(tickets, ABLATION[2:])
+    return {"columns": ["setting", "paper", "genlab (stored configs)", "deviation"], "rows": rows}
