@@ -4,8 +4,10 @@ import dataclasses
 import equinox as eqx
 import jax
 import numpy as np
+import pytest
 
-from genlab import models
+from genlab import experiments, models
+from genlab.claims import INCONCLUSIVE, MISS, OK
 from genlab.data import datasets
 from genlab.experiments import pooling, series
 from genlab.store import Store
@@ -49,3 +51,45 @@ def test_smoke_runs_land_in_the_store(store_path):
     (table,) = pooling.analyze(store)["tables"].values()
     assert [row[0] for row in table["rows"]] == list(cfg.pools)
     assert run_jobs(pooling.NAME, pooling.jobs(cfg), store, progress=False) == ids  # resumes
+
+
+# ------------------------------------------------------------------------------ headline check
+def seeds(*values):
+    return dict(enumerate(values))
+
+
+def test_pooling_claim_holds_when_the_gain_is_clear_and_shrinks():
+    assert pooling.claim_pooling(seeds(15.7, 17.0, 14.9), seeds(1.0, 1.4, 0.6), 1000, 20000).verdict == OK
+
+
+@pytest.mark.parametrize("small, large", [
+    ((0.4, -0.3, 0.2), (0.1, 0.2, -0.1)),    # no gain at all (a net that never learned)
+    ((2.0, 2.5, 1.8), (-5.0, -4.6, -5.3)),   # shrinks, but the small-data gain is not clear
+    ((15.7, 17.0, 14.9), (25.0, 26.1, 24.2)),  # a clear gain that grows with data
+])
+def test_pooling_claim_misses_where_it_is_false(small, large):
+    assert pooling.claim_pooling(seeds(*small), seeds(*large), 1000, 20000).verdict == MISS
+
+
+def test_gains_are_paired_by_seed():
+    run = lambda seed, acc: {"seed": seed, "status": "done", "summary": {"test/acc": acc}}  # noqa: E731
+    cs = {("max",): series.Series(x=[1000], runs=[[run(0, 0.78), run(1, 0.80)]]),
+          ("none",): series.Series(x=[1000], runs=[[run(1, 0.60), run(0, 0.59)]])}
+    assert pooling.gains(cs, 1000) == pytest.approx({0: 19.0, 1: 20.0})
+    assert pooling.gains(cs, 2000) == {}
+
+
+def test_smoke_with_learning_removed_gives_no_ok(store_path):
+    """20 steps, two sizes (the smoke preset has one, so no headline row): the gain is no gain."""
+    exp = experiments.get("pooling")
+    cfg = exp.config("smoke", sets=["steps=20", "eval_every=10", "seeds=2", "train_sizes=1000,2000"])
+    store = Store(store_path)
+    exp.execute(cfg, store, progress=False)
+    (row,) = exp.analyze(store)["headline"]
+    assert row["check"] in (MISS, INCONCLUSIVE), row
+
+
+def test_published_cells_are_the_notebook_printout():
+    # "9. benchmark_pooling.ipynb": test_acc printed at step 6000 for n = 1000 and n = 50000
+    assert pooling.PUBLISHED[1000] == {"none": 59.2, "stride": 57.4, "max": 78.2, "avg": 78.0, "l2": 77.2}
+    assert pooling.PUBLISHED[50000] == {"none": 96.3, "stride": 95.4, "max": 98.1, "avg": 97.3, "l2": 97.1}

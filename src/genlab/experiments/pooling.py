@@ -6,9 +6,11 @@ import dataclasses
 
 import numpy as np
 
+from genlab import claims
 from genlab.data.datasets import DataSpec
 from genlab.experiments import series, tables
 from genlab.experiments.base import Experiment
+from genlab.experiments.baselines import per_seed
 from genlab.experiments.protocol import Reference, protocol_table
 from genlab.models.cnn1d import POOLS
 from genlab.report import figures
@@ -21,9 +23,15 @@ N_TEST = 1000
 # and the same 1000 test rows for every size.
 GENERATOR = {"num_samples": max(TRAIN_SIZES) + N_TEST,
              "train_split": max(TRAIN_SIZES) / (max(TRAIN_SIZES) + N_TEST)}
-# Published test accuracy (%), one seed: {train size: {pool: acc}}.
-PUBLISHED = {1000: {"none": 59, "stride": 57, "max": 78, "avg": 78, "l2": 77},
-             50000: {"none": 96, "stride": 95, "max": 98, "avg": 97, "l2": 97}}
+# Published test accuracy (%): the authors' notebook behind Figure 9 ("9. benchmark_pooling.ipynb"
+# in greydanus/mnist1d), its printed test_acc at step 6000, one seed: {train size: {pool: acc}}.
+PUBLISHED = {1000: {"none": 59.2, "stride": 57.4, "max": 78.2, "avg": 78.0, "l2": 77.2},
+             50000: {"none": 96.3, "stride": 95.4, "max": 98.1, "avg": 97.3, "l2": 97.1}}
+SOURCE = "Greydanus & Kobak 2024, Fig. 9 notebook, printed at step 6000, 1 seed"
+# The paper (§5.6): pooling "was very effective in low-data regimes" and "did not make much of a
+# difference when more training data was available". A clear gain: > 5 pp at the smallest size,
+# a quarter of the notebook's +19.0 at n = 1000, so the check asks for a clear gain, not its size.
+MIN_SMALL_GAIN = 5.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +74,39 @@ def pooling_gain(cs: dict, n: int, pool: str = "max", base: str = "none") -> flo
     return float(acc[pool] - acc[base])
 
 
+def gains(cs: dict, n: int, pool: str = "max", base: str = "none") -> dict:
+    """{seed: pp} by which `pool` beats `base` at training size n, paired by seed."""
+    acc = [per_seed(s.runs[s.x.index(n)]) if (s := cs.get((p,))) and n in s.x else {}
+           for p in (pool, base)]
+    return {k: acc[0][k] - acc[1][k] for k in acc[0].keys() & acc[1].keys()}
+
+
+def claim_pooling(small: dict, large: dict, n_small: int, n_large: int) -> claims.Verdict:
+    """The paper's §5.6: max pooling helps clearly when data is scarce, and less with more data
+    ({seed: gain in pp} at the smallest and the largest size)."""
+    helps = claims.greater(small, None, margin=MIN_SMALL_GAIN, units="pp", claim=(
+        f"max pooling beats no pooling by more than {MIN_SMALL_GAIN:.0f} pp at n={n_small}"))
+    shrinks = claims.greater(small, large, units="pp", claim=(
+        f"the gain is larger at n={n_small} than at n={n_large} (paired by seed)"))
+    return claims.all_of([helps, shrinks], claim=(
+        f"max pooling helps when data is scarce (> {MIN_SMALL_GAIN:.0f} pp at n={n_small}) and "
+        f"helps less with more data (n={n_large})"))
+
+
+def _headline(cs: dict, sizes: list[int]) -> list[dict]:
+    if len(sizes) < 2:
+        return []
+    n_small, n_large = sizes[0], sizes[-1]
+    small, large = (pooling_gain(cs, n) * 100 for n in (n_small, n_large))
+    paper = {n: f"max {PUBLISHED[n]['max']} vs none {PUBLISHED[n]['none']}" for n in PUBLISHED}
+    verdict = claim_pooling(gains(cs, n_small), gains(cs, n_large), n_small, n_large)
+    return [claims.row(f"max-pool gain over none (pp) at n={n_small} -> n={n_large}", verdict,
+                       ours=f"{small:+.1f} -> {large:+.1f}",
+                       paper=f"{paper[1000]} (n=1000) -> {paper[50000]} (n=50000); {SOURCE}",
+                       expected=f"> {MIN_SMALL_GAIN:.0f} at the smallest n, smaller at the largest",
+                       seeds=min(s.seeds for s in cs.values()))]
+
+
 def analyze(store) -> dict:
     cs = curves(store)
     sizes = sorted({n for s in cs.values() for n in s.x})
@@ -73,28 +114,18 @@ def analyze(store) -> dict:
              *(PUBLISHED[n][pool] for n in (1000, 50000))]
             for pool in POOLS if (s := cs.get((pool,))) is not None]
     cols = ["pool", "params", *(f"n={n}" for n in sizes), "paper n=1000", "paper n=50000"]
-    headline = []
-    if len(sizes) > 1:
-        small, large = (pooling_gain(cs, n) * 100 for n in (sizes[0], sizes[-1]))
-        paper = {n: PUBLISHED[n]["max"] - PUBLISHED[n]["none"] for n in PUBLISHED}
-        headline.append({"name": f"max-pool gain over none (pp) at n={sizes[0]} -> n={sizes[-1]}",
-                         "ours": f"{small:+.1f} -> {large:+.1f}",
-                         "paper": f"{paper[1000]:+d} (n=1000) -> {paper[50000]:+d} (n=50000), "
-                                  "Greydanus & Kobak 2024",
-                         "expected": "gain > 5 at the smallest n, shrinking with n",
-                         "seeds": min(s.seeds for s in cs.values()),
-                         "check": "ok" if small > large and small > 5 else "MISS"})
     return {"tables": {"Pooling vs training-set size: test accuracy % (mean ± std over seeds)":
                        tables.table(cols, rows)},
-            "headline": headline,
+            "headline": _headline(cs, sizes),
             "notes": [(f"test set: the same {N_TEST} generated examples for every size; training "
-                      "sets are nested prefixes of one 50,000-example set")],
+                      "sets are nested prefixes of one 50,000-example set"),
+                      f"paper columns: {SOURCE} (the figure itself prints no numbers)"],
             "protocol": protocol_table(tables.latest_runs(store, NAME), (
                 ("training sizes", "1000 … 50000", "config:data.n_train"),)),
             "captions": {"pooling_test_acc": "Test accuracy of the CNN with each pooling variant "
                          "against the training-set size (left; crosses: the published values, "
                          "one seed, in the variant's color) and the gain over no pooling (right): "
-                         "the sample-efficiency figure of Greydanus & Kobak 2024."}}
+                         "Figure 9 of Greydanus & Kobak 2024."}}
 
 
 def plot(store, outdir):
