@@ -1,4 +1,5 @@
-"""Deep Bootstrap mechanics: the worlds differ only in their data source; gap and T_conv bookkeeping."""
+"""Deep Bootstrap mechanics (the worlds differ only in their data source; gap and T_conv
+bookkeeping) and its headline claims, each shown able to fail."""
 import dataclasses
 
 import equinox as eqx
@@ -7,8 +8,9 @@ import numpy as np
 import pytest
 
 from genlab import rng
+from genlab.claims import INCONCLUSIVE, MISS, OK
 from genlab.experiments import deep_bootstrap as db
-from genlab.experiments.deep_bootstrap import report
+from genlab.experiments.deep_bootstrap import checks, report
 from genlab.store import RunRecord, Store
 from genlab.sweep.local import train_group
 
@@ -24,9 +26,11 @@ def test_bootstrap_stats_on_a_synthetic_history():
     s = report.bootstrap_stats(steps, real_train_err, real, ideal)
     assert s["t_conv"] == 300 and s["converged"] == 1.0
     assert s["max_gap"] == pytest.approx(0.05) and s["gap_at_conv"] == pytest.approx(0.02)
-    assert s["mean_gap"] == pytest.approx((0 + 0.02 + 0.05 + 0.02) / 4)
+    # signed ε = Real − Ideal over the evaluations 0 < t <= T_conv (step 0 is 0 by construction)
+    assert s["mean_gap"] == pytest.approx((-0.02 + 0.05 + 0.02) / 3)
     never = report.bootstrap_stats(steps, np.full(6, 0.5), real, ideal)  # T if never converged
     assert never["t_conv"] == 500 and never["converged"] == 0.0 and never["max_gap"] == pytest.approx(0.2)
+    assert never["mean_gap"] == pytest.approx((-0.02 + 0.05 + 0.02 + 0.1 + 0.2) / 5)
 
 
 def test_worlds_differ_only_in_their_data_source():
@@ -106,14 +110,90 @@ def test_analyze_and_plot_from_the_store(store_path, tmp_path):
     main = next(iter(out["tables"].values()))
     row = main["rows"][0]
     assert row[:5] == ["main", "cnn", 1000, "200 ± 0", "2/2"]
-    assert row[5] == "6.0 ± 0.0" and row[8] == "30.0 ± 0.0" and row[9] == "21.0 ± 0.0"
-    assert [h["check"] for h in out["headline"]] == ["ok", "ok", "ok"]  # gap 6% <= tolerance; same ranking
+    # mean ε over t = 100, 200 (= T_conv): (3 + 6) / 2; ε at T_conv 6; max |ε| 6
+    assert row[5:8] == ["4.5 ± 0.0", "6.0 ± 0.0", "6.0 ± 0.0"]
+    assert row[8] == "30.0 ± 0.0" and row[9] == "21.0 ± 0.0"
+    # both gaps within ±6% with every seed converged; the same ranking in both worlds
+    assert [h["check"] for h in out["headline"]] == ["ok", "ok", "ok"]
+    assert all(h["claim"] and h["n"] == 2 and h["stat"] for h in out["headline"])
     assert len(db.EXPERIMENT.plot(store, tmp_path / "figs")) == 2
 
 
 def test_a_real_world_that_never_converges_is_reported_not_checked(store_path):
-    out = db.EXPERIMENT.analyze(_synthetic_store(store_path, gap=0.09, converges=False))
-    gaps = [h for h in out["headline"] if "before T_conv" in h["name"]]
-    assert gaps and all(h["check"].startswith("not converged") for h in gaps)
+    out = db.EXPERIMENT.analyze(_synthetic_store(store_path, gap=0.06, converges=False))
+    gaps = [h for h in out["headline"] if "up to T_conv" in h["name"]]
+    # small gaps, but no seed reached T_conv: not evidence either way
+    assert len(gaps) == 2 and all(h["check"] == "inconclusive" for h in gaps)
+    assert all("0/2 seeds reached T_conv" in h["parts"][1]["note"] for h in gaps)
     assert any(n.startswith("Never reached T_conv") and "main cnn N=1000" in n for n in out["notes"])
     assert ["SGD steps T", "39000", "20", "DEVIATES"] in out["protocol"]["rows"]  # from the configs
+
+
+# ------------------------------------------------------------------ every check can fail
+
+YES, NO = {0: 1.0, 1: 1.0, 2: 1.0}, {0: 0.0, 1: 0.0, 2: 0.0}
+
+
+@pytest.mark.parametrize("gaps, flags, verdict", [
+    ({0: 0.010, 1: 0.015, 2: 0.012}, YES, OK),         # small, every seed reached T_conv
+    ({0: -0.01, 1: 0.005, 2: 0.0}, YES, OK),           # the Ideal World ahead is fine too
+    ({0: 0.110, 1: 0.120, 2: 0.115}, YES, MISS),       # far from the Ideal World
+    ({0: -0.12, 1: -0.11, 2: -0.115}, YES, MISS),      # a band, not a one-sided bound
+    ({0: 0.010, 1: 0.015, 2: 0.012}, NO, INCONCLUSIVE),  # never converged: untested
+    ({0: 0.110, 1: 0.120, 2: 0.115}, NO, MISS),        # every eval before T_conv, and far apart
+    ({0: 0.01, 1: 0.09}, {0: 1.0, 1: 1.0}, INCONCLUSIVE),  # two seeds that disagree
+])
+def test_gap_claim(gaps, flags, verdict):
+    assert checks.gap_small(gaps, flags, "x").verdict == verdict
+
+
+@pytest.mark.parametrize("real_cnn, ideal_cnn, flags, verdict", [
+    ({0: 0.10, 1: 0.12, 2: 0.11}, {0: 0.08, 1: 0.09, 2: 0.085}, YES, OK),
+    ({0: 0.60, 1: 0.62, 2: 0.61}, {0: 0.08, 1: 0.09, 2: 0.085}, YES, MISS),   # Real order reversed
+    ({0: 0.10, 1: 0.12, 2: 0.11}, {0: 0.50, 1: 0.40, 2: 0.44}, YES, INCONCLUSIVE),  # Ideal ties
+    ({0: 0.10, 1: 0.12, 2: 0.11}, {0: 0.08, 1: 0.09, 2: 0.085}, NO, INCONCLUSIVE),  # not trained
+])
+def test_ranking_claim_is_a_paired_ordering_in_both_worlds(real_cnn, ideal_cnn, flags, verdict):
+    real = {"mlp": {0: 0.40, 1: 0.41, 2: 0.42}, "cnn": real_cnn}
+    ideal = {"mlp": {0: 0.35, 1: 0.45, 2: 0.40}, "cnn": ideal_cnn}
+    v = checks.ranking_agrees(real, ideal, {"mlp": YES, "cnn": flags}, 1000)
+    assert v.verdict == verdict
+
+
+def _case(t_conv, real, ideal, ideal_mean, gap, flags=YES):
+    return {"t_conv": t_conv, "real_final_soft": real, "ideal_final_soft": ideal,
+            "ideal_mean_soft": ideal_mean, "mean_gap": gap, "converged": flags}
+
+
+BASE = _case({0: 1000, 1: 1500, 2: 1000}, {0: .30, 1: .31, 2: .32}, {0: .10, 1: .11, 2: .10},
+             {0: .30, 1: .31, 2: .30}, {0: .02, 1: .03, 2: .025})
+
+
+@pytest.mark.parametrize("case, entries, verdicts", [
+    ("augment", _case({0: 5000, 1: 6000, 2: 5500}, {0: .15, 1: .16, 2: .15}, {0: .105, 1: .11, 2: .11},
+                      BASE["ideal_mean_soft"], {0: .01, 1: .02, 2: .015}), [OK, OK, OK, OK]),
+    ("augment", _case({0: 500, 1: 1000, 2: 500}, {0: .40, 1: .41, 2: .40}, {0: .20, 1: .21, 2: .20},
+                      BASE["ideal_mean_soft"], {0: .20, 1: .21, 2: .20}), [MISS, MISS, MISS, MISS]),
+    ("pretrain", _case(BASE["t_conv"], BASE["real_final_soft"], BASE["ideal_final_soft"],
+                       {0: .20, 1: .21, 2: .20}, {0: .01, 1: .02, 2: .015}), [OK, OK]),
+    ("pretrain", _case(BASE["t_conv"], BASE["real_final_soft"], BASE["ideal_final_soft"],
+                       {0: .40, 1: .41, 2: .40}, {0: .01, 1: .02, 2: .015}), [MISS, OK]),
+    ("label_noise", _case(BASE["t_conv"], BASE["real_final_soft"], BASE["ideal_final_soft"],
+                          BASE["ideal_mean_soft"], {0: .01, 1: .02, 2: .015}, NO), [INCONCLUSIVE]),
+])
+def test_case_claims(case, entries, verdicts):
+    assert [v.verdict for _, v in checks.case_claims(case, BASE, entries, "x")] == verdicts
+
+
+def test_no_ok_when_learning_is_removed(store_path):
+    """The smoke preset cut to 4 SGD steps (every case, both architectures): nothing is learned,
+    so no headline row may say ok."""
+    cfg = db.EXPERIMENT.config("smoke", sets=["steps=4", "eval_every=2", "pretrain_steps=2",
+                                              "models=mlp,cnn", "cases=augment,pretrain,label_noise"])
+    store = Store(store_path)
+    db.EXPERIMENT.execute(cfg, store, progress=False)
+    headline = db.EXPERIMENT.analyze(store)["headline"]
+    kinds = {h["name"].split(":")[0].split(" (")[0] for h in headline}
+    assert {"mlp, N = 256", "cnn, N = 256", "N = 256", "data augmentation", "pretraining",
+            "label noise"} <= kinds
+    assert [h["name"] for h in headline if h["check"] == OK] == []
