@@ -89,7 +89,11 @@ def test_optimizers_experiment_runs_and_reports(tmp_path):
     assert norms[0.5] < norms[1.0]
     result = optimizers.EXPERIMENT.analyze(store)
     assert result["headline"] and len(next(iter(result["tables"].values()))["rows"]) == 3
-    assert len(optimizers.EXPERIMENT.plot(store, tmp_path / "fig")) == 2
+    paths = optimizers.EXPERIMENT.plot(store, tmp_path / "fig")
+    assert len(paths) == 2 and set(result["captions"]) == {p.stem for p in paths}
+    protocol = result["protocol"]["rows"]
+    assert {r[0] for r in protocol} >= {"data", "methods", "lr picked by"}
+    assert next(r for r in protocol if r[0] == "methods")[2] == "adam, gd"  # read from the configs
     assert optimizers.EXPERIMENT.run(TINY, store, progress=False) == ids  # resumes: nothing new
     assert optimizers_report.FIT_LOSS > 0
 
@@ -97,3 +101,48 @@ def test_optimizers_experiment_runs_and_reports(tmp_path):
 def test_bad_optimizers_config_is_a_config_error():
     with pytest.raises(ConfigError, match="unknown method"):
         optimizers.EXPERIMENT.config("smoke", sets=["methods=gd,rmsprop"])
+
+
+# ---------------------------------------------------------------- headline checks can fail
+LOW = {0: 1e-4, 1: 3e-4, 2: 2e-4, 3: 1e-4}
+
+
+def test_every_method_reached_the_target_is_a_fact_about_every_seed():
+    ok = optimizers_report.claim_reached({"gd": LOW, "adam": {s: 1e-3 for s in LOW}})
+    assert ok.verdict == "ok" and ok.method == "exact (deterministic)"
+    one_seed_short = optimizers_report.claim_reached({"gd": LOW, "adam": {**LOW, 2: 0.05}})
+    assert one_seed_short.verdict == "MISS"
+    assert one_seed_short.effect == pytest.approx(np.log10(0.05))  # the worst seed is shown
+    diverged = optimizers_report.claim_reached({"gd": {**LOW, 1: float("nan")}})
+    assert diverged.verdict == "MISS"
+
+
+@pytest.mark.parametrize("sgd_acc, ada_acc, ada_loss, verdict", [
+    ({0: 48.0, 1: 49.1, 2: 48.5, 3: 47.9}, {0: 45.0, 1: 45.8, 2: 45.9, 3: 44.7}, LOW, "ok"),
+    ({0: 45.0, 1: 45.8, 2: 45.9, 3: 44.7}, {0: 48.0, 1: 49.1, 2: 48.5, 3: 47.9}, LOW, "MISS"),
+    ({0: 48.0, 1: 45.1, 2: 48.5, 3: 44.9}, {0: 45.0, 1: 47.8, 2: 45.9, 3: 46.7}, LOW, "inconclusive"),
+    # better on test, but the adaptive method never fitted: not the claim (MISS)
+    ({0: 48.0, 1: 49.1, 2: 48.5, 3: 47.9}, {0: 45.0, 1: 45.8, 2: 45.9, 3: 44.7},
+     {s: 0.3 for s in LOW}, "MISS"),
+    ({0: 48.0}, {0: 45.0}, {0: 1e-4}, "inconclusive"),  # one seed gives no interval
+])
+def test_sgd_family_beats_adaptive_is_a_paired_test(sgd_acc, ada_acc, ada_loss, verdict):
+    loss = {"sgd": {s: 1e-4 for s in sgd_acc}, "adam": ada_loss}
+    v = optimizers_report.claim_sgd_beats_adaptive("sgd", "adam", {"sgd": sgd_acc, "adam": ada_acc}, loss)
+    assert v.verdict == verdict
+    if verdict == "ok":
+        assert v.effect == pytest.approx(np.mean([sgd_acc[s] - ada_acc[s] for s in sgd_acc]))
+        assert "paired" in v.method
+
+
+def test_without_learning_no_headline_row_says_ok(tmp_path):
+    """Ten optimizer steps (two seeds): no method reaches the training-loss target, so neither
+    the target row nor the SGD-vs-adaptive comparison may pass."""
+    store = open_store(tmp_path / "s.sqlite")
+    cfg = dataclasses.replace(TINY, seeds=2, steps=10, eval_every=5, init_scales=())
+    optimizers.EXPERIMENT.run(cfg, store, progress=False)
+    headline = optimizers.EXPERIMENT.analyze(store)["headline"]
+    checked = [r for r in headline if r["check"]]
+    assert len(checked) == 2 and not any(r["check"] == "ok" for r in checked)
+    assert all(r["check"] == "MISS" for r in checked)
+    assert {"claim", "effect", "interval", "n", "verdict"} <= set(checked[0])
