@@ -1,10 +1,15 @@
 """Meta-learning experiments at smoke scale: the lr hypergradient is exact, both starts approach
-one lr; the activation study runs end to end (meta-run, comparison, transfer) and validates."""
+one lr; the activation study runs end to end (meta-run, comparison, transfer) and validates.
+Every headline check is shown to fail where its claim is false, and with the meta-learning
+removed (one outer step) no headline row says ok."""
 import numpy as np
 import pytest
 
+from genlab.claims import INCONCLUSIVE, MISS, OK
 from genlab.config import ConfigError
 from genlab.experiments.meta import activation, lr
+from genlab.experiments.meta import activation_checks as achecks
+from genlab.experiments.meta import lr_checks
 from genlab.models import activations
 from genlab.store import Store
 
@@ -28,6 +33,7 @@ def test_meta_lr_smoke_both_starts_meet_and_the_hypergradient_is_exact(store_pat
         assert steps[0] == 0 and values[0] == pytest.approx(start)
     out = exp.analyze(store)
     assert _headline(out, "hypergradient vs finite difference")["check"] == "ok"
+    assert out["protocol"]["rows"] and out["captions"].keys() == {"meta_lr"}
     check = next(r for r in store.runs(lr.NAME) if r["config"]["kind"] == "check")
     assert check["summary"]["check/max_rel_error"] < 1e-4
     schedule = next(r for r in store.runs(lr.NAME) if r["config"]["kind"] == "schedule")
@@ -58,6 +64,9 @@ def test_meta_activation_smoke_end_to_end(store_path, tmp_path):
     assert learned_name in activations.names() and "relu" in names
     out = exp.analyze(store)
     assert any("Transfer" in title for title in out["tables"])
+    assert out["protocol"]["rows"] and out["captions"].keys() == {"meta_activation"}
+    row = _headline(out, "learned activation: test acc")
+    assert row["claim"] and row["n"] == cfg.seeds
     assert exp.plot(store, tmp_path)[0].stat().st_size > 0
 
 
@@ -67,3 +76,116 @@ def test_meta_activation_smoke_end_to_end(store_path, tmp_path):
 def test_bad_configs_are_rejected_before_any_store(experiment, override):
     with pytest.raises(ConfigError):
         experiment.config("smoke", sets=[override])
+
+
+# ---------------------------------------------------------------------------------- meta_lr checks
+SEEDS_0_5_FROM_HIGH = {0: 0.590, 1: 0.595, 2: 0.676, 3: 0.656, 4: 0.716, 5: 0.637}  # issue 25
+SEEDS_0_5_FROM_LOW = {0: 0.589, 1: 0.593, 2: 0.676, 3: 0.655, 4: 0.630, 5: 0.636}
+STARTS = (1.5, 0.15)
+
+
+@pytest.mark.parametrize("finals, verdict", [
+    (SEEDS_0_5_FROM_HIGH, OK),                       # 0.6243 a plausible draw from 0.59-0.72
+    ({0: 1.40, 1: 1.41, 2: 1.39}, MISS),              # one outer step from 1.5: far from it
+    ({0: 0.50, 1: 0.51, 2: 0.505}, MISS),             # a tight distribution elsewhere
+    ({0: 0.3, 1: 1.2}, INCONCLUSIVE),                 # the interval covers the starts too
+    ({0: 0.62}, INCONCLUSIVE),                        # n = 1
+])
+def test_published_lr_is_tested_against_a_prediction_interval(finals, verdict):
+    v = lr_checks.claim_published_in_distribution(finals, 0.6243, STARTS, start=1.5)
+    assert v.verdict == verdict, v
+
+
+def test_prediction_interval_is_the_textbook_one():
+    mean, sd, (lo, hi) = lr_checks.prediction_interval([1.0, 2.0, 3.0])
+    half = 4.302652729911275 * 1.0 * np.sqrt(1 + 1 / 3)
+    assert (mean, sd) == (2.0, 1.0) and (lo, hi) == pytest.approx((2 - half, 2 + half))
+
+
+@pytest.mark.parametrize("high, low, verdict", [
+    ({0: 0.5903, 1: 0.595, 2: 0.6759}, {0: 0.5886, 1: 0.5926, 2: 0.6757}, OK),
+    ({0: 1.40, 1: 1.41, 2: 1.42}, {0: 0.20, 1: 0.21, 2: 0.22}, MISS),   # never met
+    (SEEDS_0_5_FROM_HIGH, SEEDS_0_5_FROM_LOW, INCONCLUSIVE),            # seed 4 apart by 0.086
+])
+def test_same_point_is_a_paired_equivalence_band(high, low, verdict):
+    assert lr_checks.claim_same_point(high, low).verdict == verdict
+
+
+def test_landscape_and_hypergradient_checks_are_exact():
+    argmin = {0: 0.60, 1: 0.62}
+    step = np.log(3.0 / 0.05) / 49
+    met = {1.5: {0: 0.61, 1: 0.63}, 0.15: {0: 0.60, 1: 0.62}}
+    stuck = {1.5: {0: 1.40, 1: 1.41}, 0.15: {0: 0.60, 1: 0.62}}
+    assert lr_checks.claim_landscape(met, argmin, step).verdict == OK
+    assert lr_checks.claim_landscape(stuck, argmin, step).verdict == MISS
+    assert lr_checks.claim_hypergradient(3e-7, 3).verdict == OK
+    assert lr_checks.claim_hypergradient(2e-2, 3).verdict == MISS
+    assert lr_checks.claim_hypergradient(float("nan"), 3).verdict == MISS
+
+
+# ------------------------------------------------------------------------- meta_activation checks
+FIXED = ("relu", "elu")
+
+
+@pytest.mark.parametrize("gains, verdict", [
+    ({0: 14.0, 1: 12.5, 2: 15.1}, OK), ({0: -1.0, 1: -2.0, 2: -1.5}, MISS),
+    ({0: 0.0, 1: 0.0}, INCONCLUSIVE),   # one outer step: the windows coincide
+    ({0: 14.2}, INCONCLUSIVE),           # one meta-run (the notebook's own n)
+])
+def test_raises_test_accuracy(gains, verdict):
+    assert achecks.claim_raises(gains).verdict == verdict
+
+
+@pytest.mark.parametrize("learned, verdict", [
+    ({0: 71.0, 1: 72.0, 2: 70.5}, OK),
+    ({0: 60.0, 1: 61.0, 2: 59.0}, MISS),   # below relu in every seed
+    ({0: 66.0, 1: 64.0, 2: 65.5}, INCONCLUSIVE),
+])
+def test_learned_beats_every_fixed_activation_on_test_accuracy(learned, verdict):
+    acc = {"learned": learned, "relu": {0: 65.0, 1: 66.0, 2: 64.5}, "elu": {0: 64.0, 1: 65.5, 2: 64.0}}
+    assert achecks.claim_beats_fixed(acc, FIXED).verdict == verdict
+
+
+def test_fixed_activation_order_and_losses_against_the_printed_ones():
+    printed = {a: {s: v + 0.01 * s for s in range(3)} for a, v in achecks.PUBLISHED_LOSS.items()}
+    assert achecks.claim_fixed_order(printed).verdict == OK
+    assert achecks.claim_fixed_losses(printed).verdict == OK
+    swapped = {**printed, "relu": printed["sigmoid"], "sigmoid": printed["relu"]}
+    assert achecks.claim_fixed_order(swapped).verdict == MISS
+    assert achecks.claim_fixed_losses(swapped).verdict == MISS
+
+
+@pytest.mark.parametrize("last20, verdict", [
+    ({0: 67.0, 1: 67.6, 2: 66.9}, OK), ({0: 55.0, 1: 56.0, 2: 54.0}, MISS), ({0: 67.2}, INCONCLUSIVE)])
+def test_end_accuracy_matches_the_notebook(last20, verdict):
+    assert achecks.claim_end_accuracy(last20).verdict == verdict
+
+
+def test_gain_windows_follow_the_notebook_and_never_overlap_the_run():
+    assert achecks.windows(301) == (5, 20) and achecks.windows(12) == (3, 3)
+    assert achecks.windows(1) == (1, 1)
+
+
+# --------------------------------------------------------------- learning removed: no ok anywhere
+def _not_ok(out, exempt=()):
+    return [h for h in out["headline"] if h["check"] == OK and not h["name"].startswith(exempt)]
+
+
+def test_meta_lr_with_one_outer_step_says_ok_nowhere(store_path):
+    store = Store(store_path)
+    exp = lr.EXPERIMENT
+    exp.execute(exp.config("smoke", sets=["outer_steps=1", "seeds=3"]), store, progress=False)
+    out = exp.analyze(store)
+    # the hypergradient row checks the gradient at fixed lrs: no meta-learning enters it
+    assert _not_ok(out, exempt=("hypergradient",)) == []
+    assert {h["check"] for h in out["headline"] if h["name"].startswith("meta-learned lr")} == {MISS}
+
+
+def test_meta_activation_with_one_outer_step_says_ok_nowhere(store_path):
+    store = Store(store_path)
+    exp = activation.EXPERIMENT
+    cfg = exp.config("smoke", sets=["outer_steps=1", "meta_seeds=2", "transfer_steps=10"])
+    exp.execute(cfg, store, progress=False)
+    out = exp.analyze(store)
+    assert _not_ok(out) == []
+    assert _headline(out, "meta-training raises")["n"] == 2
