@@ -145,5 +145,6 @@ def test_degree_preserving_shuffle_breaks_contiguous_runs():
     mask = np.zeros((200, 40), bool)
     for row, start in enumerate(rng.integers(0, 30, 200)):
         mask[row, start:start + 6] = True
-    pairs = lambda m: (m[:, 1:] & m[:, :-1]).mean()
+    def pairs(m):
+        return (m[:, 1:] & m[:, :-1]).mean()
     assert pairs(prune.degree_preserving_shuffle(mask, seed=1)) < 0.5 * pairs(mask)

@@ -104,6 +104,7 @@ def analyze(store) -> dict:
     if any(k[0] == "imp" for k in groups):
         result["tables"]["imp (global, weights only): test acc % vs weight sparsity (mean ± std)"] = \
             search_table(groups, "imp", ("dense",) + lines_of(groups, "imp"))
+        result["headline"] += headline.imp_headline(groups)
     if any(k[0] == "ablation" for k in groups):
         result["tables"]["ablations on fresh MNIST-1D (test acc %, mean ± std over trials)"] = \
             ablation_table(groups)

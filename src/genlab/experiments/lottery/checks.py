@@ -129,3 +129,14 @@ def adjacency_above_null(ticket: PerSeed, null: PerSeed, dense: PerSeed, n: int)
                          claim=f"the ticket keeps {n} adjacent inputs more often than its own mask "
                                "with positions permuted within units (per-unit and per-position "
                                "counts kept), and the dense net learned")
+
+
+def imp_ticket_beats_controls(ticket: PerSeed, reinit: PerSeed, pruned: PerSeed,
+                              line: str) -> claims.Verdict:
+    """Frankle & Carbin (2019) / open_lth at the sparsest IMP level: the rewound ticket beats
+    the same mask re-initialized and a random mask of the same per-layer sparsity."""
+    return claims.all_of([beats(ticket, reinit, f"{line} ticket > random re-init, paired"),
+                          beats(ticket, pruned, f"{line} ticket > random pruning, paired"),
+                          learned(ticket, f"{line} ticket")],
+                         claim=f"at the sparsest IMP level the ticket rewound to {line} beats its "
+                               "random re-initialization and random pruning (and it learned)")

@@ -93,10 +93,12 @@ def _ablation_paper(variant: str, line: str) -> str:
 
 def ablation_headline(groups: dict) -> list[dict]:
     acc = ablation_values(groups)
-    get = lambda line: acc.get(line, {})
+    def get(line):
+        return acc.get(line, {})
     runs = [r for k, v in groups.items() if k[0] == "ablation" for r in v]
     short = _short(runs, ABLATION_STEPS)
-    diff = lambda a, b: {t: get(a)[t] - get(b)[t] for t in set(get(a)) & set(get(b))}
+    def diff(a, b):
+        return {t: get(a)[t] - get(b)[t] for t in set(get(a)) & set(get(b))}
     return [
         claims.row("ablation: ticket beats dense and random",
                    checks.ablation_ticket_wins(get("ticket"), get("dense"), get("random"), short),
@@ -136,3 +138,22 @@ def adjacency_headline(stats: dict, dense: dict[int, float]) -> list[dict]:
             paper="– (not reported as a number; the notebook compares with a random ticket)",
             expected="ticket > null (magnitude pruning of a spatially structured input)"))
     return rows
+
+
+def imp_headline(groups: dict) -> list[dict]:
+    """Per rewind line, the sparsest IMP level: ticket vs its random controls."""
+    found = {k[2]: runs[0]["config"]["tags"]["sparsity"] for k, runs in groups.items() if k[0] == "imp"}
+    if len(found) < 2:
+        return []
+    level = max(found)
+    lines = sorted({k[1] for k in groups if k[0] == "imp" and k[2] == level and not k[1].startswith("random")})
+    def get(line):
+        return per_seed(groups.get(("imp", line, level), []))
+    return [claims.row(f"imp at {100 * found[level]:.0f}%: {line} ticket beats random controls",
+                       checks.imp_ticket_beats_controls(get(line), get("random_reinit"),
+                                                        get("random_prune"), line),
+                       ours=f"{ours(get(line))} vs re-init {ours(get('random_reinit'))}, "
+                            f"random pruning {ours(get('random_prune'))}",
+                       paper="– (Frankle & Carbin 2019 report this on MNIST / CIFAR-10, not MNIST-1D)",
+                       expected="ticket > both controls (Frankle & Carbin 2019 on MNIST / CIFAR-10)")
+            for line in lines]

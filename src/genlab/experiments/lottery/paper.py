@@ -52,10 +52,22 @@ def _rows(runs: list[dict], published) -> list[list]:
     return conditions.protocol(runs, resolved)["rows"] if runs else []
 
 
+def _imp_rows(runs: list[dict]) -> list[list]:
+    pruned = sorted({r["config"]["tags"]["sparsity"] for r in runs if r["config"]["tags"]["level"] == 1})
+    if not pruned:
+        return []
+    ours = f"{pruned[0]:.0%} of the remaining weights per level, ranked globally, output layer included"
+    return conditions.protocol(runs, [
+        ("imp: pruning per level", "20% per layer, output layer 10% (Frankle & Carbin 2019)", ours),
+        ("imp: steps per level", "to convergence (MNIST: 50,000 iterations)", "config:train.steps")])["rows"]
+
+
 def protocol_table(runs: list[dict]) -> dict:
-    """Protocol vs paper for the mnist1d search and the ablations actually stored."""
+    """Protocol vs paper for the mnist1d search, IMP and the ablations actually stored."""
+    imp = [r for r in runs if r["config"]["tags"]["protocol"] == "imp"]
     search = [r for r in runs if r["config"]["tags"]["protocol"] == "mnist1d"]
     ablation = [r for r in runs if r["config"]["tags"]["protocol"] == "ablation"]
     tickets = [r for r in ablation if r["config"]["tags"]["line"] == "ticket"]
-    rows = _rows(search, SEARCH) + _rows(ablation, ABLATION[:2]) + _rows(tickets, ABLATION[2:])
+    rows = (_rows(search, SEARCH) + _imp_rows(imp) + _rows(ablation, ABLATION[:2])
+            + _rows(tickets, ABLATION[2:]))
     return {"columns": ["setting", "paper", "genlab (stored configs)", "deviation"], "rows": rows}
