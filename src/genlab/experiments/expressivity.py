@@ -155,8 +155,7 @@ def claim_exact(errors: dict, what: str) -> claims.Verdict:
     seed) is below EXACT_TOL. Effect: log₁₀ of that error."""
     worst = max(errors.values()) if errors else float("nan")
     return claims.exact(np.log10(max(worst, np.finfo(float).tiny)), bool(worst < EXACT_TOL),
-                        claim=f"Theorem 1's net interpolates {what} exactly: worst-seed max "
-                              f"|c(xᵢ) − yᵢ| < {EXACT_TOL:g} (float64 round-off)",
+                        claim=f"interpolates {what}: worst-seed max |c(xᵢ) − yᵢ| < {EXACT_TOL:g}",
                         kind=f"log₁₀ max error < {np.log10(EXACT_TOL):g}", n=len(errors),
                         units="log₁₀ max error", digits=1)
 
@@ -167,7 +166,7 @@ def claim_chance(fit_errors: dict, test_acc: dict) -> claims.Verdict:
     nothing. Chance alone would also be met by a net that fitted nothing: hence the conjunction."""
     lo, hi = CHANCE - CHANCE_TOL, CHANCE + CHANCE_TOL
     at_chance = claims.within(test_acc, lo, hi, units="%", digits=1,
-                              claim=f"tests at chance: mean one-hot test accuracy in [{lo:g}, {hi:g}]%")
+                              claim=f"tests at chance: one-hot test acc in [{lo:g}, {hi:g}]%")
     return claims.all_of([at_chance, claim_exact(fit_errors, "the one-hot labels")],
                          claim="the exact one-hot interpolant tests at chance (10 ± 3%)")
 
