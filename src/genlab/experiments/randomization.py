@@ -43,12 +43,12 @@ PRESETS = {
     # ~20 s: one small MLP, 2 seeds, 300 examples, the five conditions and p = 0.4; no regularizers.
     "smoke": Config(models=("mlp1x512",), noise_levels=(0.4,), regularizers=False, seeds=2,
                     n_train=300, steps=400),
-    # `genlab run randomization --preset quick`: MLP 1x512 on 1000 examples, 2 seeds, 2000 Adam
-    # steps, 36 runs; ~1 min on 2 idle cores. Expect 100% train acc in every condition, chance
+    # `genlab run randomization --preset quick`: MLP 1x512 on 1000 examples, 3 seeds, 2000 Adam
+    # steps, 54 runs; ~1 min on 2 idle cores. Expect 100% train acc in every condition, chance
     # test acc on random labels, random/true steps-to-fit ~1.5-2x, test acc 45% -> 10% with p.
-    # (3 seeds before 2026-11-30.) With 2 seeds the 'at chance' and steps-ratio rows read
-    # inconclusive (t interval on 1 degree of freedom); a 3rd seed would decide both.
-    "quick": Config(models=("mlp1x512",), seeds=2),
+    # 3 seeds (2 from 2026-11-30 to 2026-12-07): with 2 the 'at chance' and steps-ratio rows read
+    # inconclusive (a t interval on 1 degree of freedom: 9.8% -> [2.8, 16.7]).
+    "quick": Config(models=("mlp1x512",), seeds=3),
     # Every architecture on all 4000 examples, 10k steps: ~4-5 h on 2 CPU cores (estimated: a CNN
     # member-step costs 4-10 ms there, 15-40x the MLP's). Spot check (1 seed): MLPs fit random
     # labels (2.2x / 1.75x the true-label steps); the 5k-parameter reference CNN reaches only 68%.
