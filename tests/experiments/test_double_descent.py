@@ -1,6 +1,11 @@
-"""double_descent: threshold / peak detection, job grouping, and a tiny noisy width sweep."""
+"""double_descent: threshold / peak detection, job grouping, a tiny noisy width sweep, and the
+headline claims, each shown able to fail."""
 import dataclasses
+import math
 
+import pytest
+
+from genlab.claims import INCONCLUSIVE, MISS, OK
 from genlab.experiments import double_descent as dd
 from genlab.experiments import series
 from genlab.store import Store
@@ -57,3 +62,68 @@ def test_noisy_width_sweep_interpolates_at_the_largest_width(store_path):
     size_table, loss_table = analysis["tables"].values()
     assert [row[4] for row in size_table["rows"]] == [128, 128]  # clean and noisy thresholds
     assert loss_table["rows"][0][:3] == ["xent", 200, 128]
+
+
+# ------------------------------------------------------------------ every check can fail
+SEEDS = (0, 1, 2)
+
+
+def _curves(values, jitter=0.002):
+    """The same curve for three seeds, shifted a little per seed (paired values that vary)."""
+    return {s: [v + jitter * s for v in values] for s in SEEDS}
+
+
+FITS_AT_3 = _curves([0.5, 0.3, 0.1, 0.0, 0.0, 0.0], jitter=0.0)
+
+
+@pytest.mark.parametrize("test_err, train_err, verdict", [
+    ([0.50, 0.47, 0.50, 0.55, 0.50, 0.46], FITS_AT_3, OK),        # dip, peak at the threshold, descent
+    ([0.60, 0.55, 0.50, 0.48, 0.46, 0.45], FITS_AT_3, MISS),      # monotone: no peak
+    ([0.50, 0.47, 0.50, 0.55, 0.56, 0.57], FITS_AT_3, MISS),      # no second descent
+    ([0.49, 0.58, 0.52, 0.50, 0.50, 0.47],                        # a peak far below the threshold
+     _curves([0.5, 0.4, 0.3, 0.2, 0.0, 0.0], jitter=0.0), MISS),
+    ([0.50, 0.47, 0.50, 0.55, 0.50, 0.46], _curves([0.9] * 6, jitter=0.0), INCONCLUSIVE),  # no fit
+])
+def test_error_peak_claim(test_err, train_err, verdict):
+    assert dd.checks.error_peak(_curves(test_err), train_err, "x").verdict == verdict
+
+
+def test_error_peak_two_seeds_that_disagree_are_inconclusive():
+    test_err = {0: [0.50, 0.47, 0.50, 0.55, 0.50, 0.46], 1: [0.50, 0.47, 0.47, 0.475, 0.47, 0.46]}
+    assert dd.checks.error_peak(test_err, FITS_AT_3, "x").verdict == INCONCLUSIVE
+
+
+@pytest.mark.parametrize("loss, train_err, verdict", [
+    ([1.5, 1.4, 2.5, 4.0, 3.0, 2.5], FITS_AT_3, OK),
+    ([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], FITS_AT_3, MISS),                 # maximum at the grid's edge
+    ([1.5, 1.4, 4.0, 2.5, 2.0, 1.8], _curves([0.5, 0.4, 0.3, 0.2, 0.1, 0.0], jitter=0.0), MISS),
+    ([1.5, 1.4, 2.5, 4.0, 3.0, 2.5], _curves([0.9] * 6, jitter=0.0), INCONCLUSIVE),
+])
+def test_loss_peak_claim(loss, train_err, verdict):
+    assert dd.checks.loss_peak(_curves(loss, jitter=0.01), train_err, "x").verdict == verdict
+
+
+def _ratios(r500, r1000):
+    return {(n, s): r + 0.01 * s for n, r in ((500, r500), (1000, r1000)) for s in (0, 1)}
+
+
+@pytest.mark.parametrize("mse, xent, verdict", [
+    (_ratios(0.96, 1.42), _ratios(0.37, 0.48), OK),
+    (_ratios(0.96, 1.42), _ratios(2.5, 3.0), MISS),         # cross-entropy interpolates later
+    (_ratios(5.0, 6.0), _ratios(0.37, 0.48), MISS),         # MSE far from n·K
+    (_ratios(math.nan, math.nan), _ratios(0.37, 0.48), INCONCLUSIVE),  # MSE never interpolates
+])
+def test_loss_threshold_claim(mse, xent, verdict):
+    assert dd.checks.loss_thresholds(mse, xent).verdict == verdict
+
+
+def test_no_ok_when_learning_is_removed(store_path):
+    """The smoke preset at lr 1e-7 (two seeds, with the MSE-vs-CE study): nothing is learned,
+    so no headline row may say ok."""
+    cfg = dd.EXPERIMENT.config("smoke", seeds=2, sets=["lr=1e-7", "loss_n_train=200",
+                                                       "loss_widths=64"])
+    store = Store(store_path)
+    run_jobs(dd.NAME, dd.jobs(cfg), store, progress=False)
+    headline = dd.analyze(store)["headline"]
+    assert len(headline) == 3  # clean loss peak, noisy error peak, MSE vs CE
+    assert [h["name"] for h in headline if h["check"] == OK] == []
