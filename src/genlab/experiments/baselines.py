@@ -39,8 +39,9 @@ PRESETS = {
     # ~20 s on 2 cores: the mechanics only (short training, 2 seeds).
     "smoke": Config(models=("linear", "mlp", "cnn"), seeds=2, steps=300, eval_every=100),
     # `genlab run baselines --preset quick`: the reference protocol, 2 seeds; ~1.5 min on 2 cores
-    # (3 seeds before 2026-11-30). Two seeds give a wide t interval (t = 12.7): a band check is
-    # decided only where the seeds agree closely (the logistic's); others read inconclusive.
+    # (3 seeds before 2026-11-30). Two seeds give a wide t interval (t = 12.7): a band is decided
+    # only where the seeds agree closely (logistic 31.3 ± 0.0, CNN 93.9 ± 0.1: ok); the MLP, GRU
+    # and shuffled CNN read inconclusive (3–4 seeds would resolve them).
     "quick": Config(seeds=2),
     # the published protocol over 5 seeds.
     "paper": Config(seeds=5),
@@ -86,7 +87,7 @@ def claim_shuffled_cnn(original: dict, shuffled: dict) -> claims.Verdict:
     low = claims.within(shuffled, None, SHUFFLED_CNN_MAX, units="%", claim=(
         f"the CNN's mean final test accuracy on shuffled positions is ≤ {SHUFFLED_CNN_MAX}% "
         f"({SOURCE}: 56 ± 2)"))
-    return claims.all_of([learned(original, "cnn"), low], claim=(
+    return claims.all_of([low, learned(original, "cnn")], claim=(
         f"the CNN learned on original data (> {TARGETS['cnn'][0]}%) and tests ≤ "
         f"{SHUFFLED_CNN_MAX}% on shuffled positions"))
 
