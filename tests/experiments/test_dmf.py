@@ -1,13 +1,17 @@
-"""dmf: the mechanics (init scale, stop rule, convex baseline), the smoke-scale finding, the experiment."""
+"""dmf: the mechanics (init scale, stop rule, convex baseline), the smoke-scale finding, the experiment.
+Every headline check is shown to fail where its claim is false, and with 50 training steps (no
+fitted solution) no headline row says ok."""
 import dataclasses
 
 import jax.random as jr
 import numpy as np
 import pytest
 
+from genlab.claims import INCONCLUSIVE, MISS, OK
 from genlab.config import ConfigError
 from genlab.data import arrays, matrices
 from genlab.experiments import dmf
+from genlab.experiments.dmf import checks
 from genlab.experiments.dmf import run as dmf_run
 from genlab.experiments.dmf.config import Config
 from genlab.experiments.dmf.nuclear import minimize_nuclear_norm, solution_summary
@@ -132,6 +136,10 @@ def test_experiment_runs_analyzes_plots_and_resumes(tmp_path):
     assert len(set(ids)) == len(store.runs("dmf"))
     result = dmf.EXPERIMENT.analyze(store)
     assert len(result["tables"]) == 3 and result["headline"]
+    assert result["protocol"]["rows"] and set(result["captions"]) == {
+        p.stem for p in dmf.EXPERIMENT.plot(store, tmp_path / "captioned")}
+    assert all(h["paper"] is None or not any(c.isdigit() for c in str(h["paper"]).split("(")[0])
+               for h in result["headline"])  # the paper prints no numbers: none in `paper`
     assert len(dmf.EXPERIMENT.plot(store, tmp_path / "fig")) == 4
     again = open_store(tmp_path / "b.sqlite")
     assert dmf.EXPERIMENT.run(TINY, again, progress=False) == ids
@@ -145,3 +153,74 @@ def test_bad_config_is_a_config_error():
         dmf.EXPERIMENT.config("smoke", sets=["reference_observed=7"])
     with pytest.raises(ConfigError):
         dmf.config.validate(dataclasses.replace(TINY, steps=150))
+
+
+# ------------------------------------------------------------------------------ the checks
+FIT = {0: 9e-7, 1: 8e-7, 2: 9.5e-7}   # reached the stop rule
+UNFIT = {0: 0.7, 1: 0.8, 2: 0.75}     # 50 steps: the observations are not fitted
+NUCLEAR = {0: 0.05, 1: 0.06, 2: 0.045}
+
+
+@pytest.mark.parametrize("deep, fits, verdict", [
+    ({0: 1e-4, 1: 3e-5, 2: 2e-4}, FIT, OK),
+    ({0: 0.3, 1: 0.2, 2: 0.25}, FIT, MISS),        # worse than the minimizer
+    ({0: 1e-4, 1: 3e-5, 2: 2e-4}, UNFIT, MISS),    # "better" but not a solution
+    ({0: 0.04, 1: 0.07, 2: 0.03}, FIT, INCONCLUSIVE),
+])
+def test_depth_beats_nuclear_norm(deep, fits, verdict):
+    assert checks.claim_beats_nuclear(deep, NUCLEAR, fits, 3).verdict == verdict
+
+
+TRUTH = {0: 150.0, 1: 152.0, 2: 149.0}
+
+
+@pytest.mark.parametrize("deep, minimizer, fits, verdict", [
+    ({0: 150.2, 1: 152.1, 2: 149.3}, {0: 146.0, 1: 148.5, 2: 144.9}, FIT, OK),
+    # a feasible non-minimizer far above the truth: larger than the minimizer's, yet not near truth
+    ({0: 170.0, 1: 171.0, 2: 169.0}, {0: 146.0, 1: 148.5, 2: 144.9}, FIT, MISS),
+    ({0: 3.0, 1: 2.5, 2: 3.2}, {0: 146.0, 1: 148.5, 2: 144.9}, UNFIT, MISS),  # never trained
+    ({0: 154.0, 1: 156.0, 2: 153.0}, {0: 150.0, 1: 152.0, 2: 149.0}, FIT, MISS),  # minimizer = truth
+])
+def test_nuclear_norms_deep_near_truth_minimizer_below(deep, minimizer, fits, verdict):
+    assert checks.claim_norms(deep, minimizer, TRUTH, fits).verdict == verdict
+
+
+@pytest.mark.parametrize("effective, fits, verdict", [
+    ({0: 2.8, 1: 2.9, 2: 2.85}, FIT, OK), ({0: 9.0, 1: 8.5, 2: 9.2}, FIT, MISS),
+    ({0: 2.8, 1: 2.9, 2: 2.85}, UNFIT, MISS)])
+def test_effective_rank_near_the_ground_truths(effective, fits, verdict):
+    assert checks.claim_rank(effective, {0: 2.8, 1: 2.85, 2: 2.8}, fits).verdict == verdict
+
+
+SCALES = (1e-4, 1e-3, 1e-2)
+
+
+@pytest.mark.parametrize("effective, fits, verdict", [
+    ({0: [2.9, 4.0, 8.0], 1: [3.0, 4.5, 9.0], 2: [2.8, 3.9, 7.5]}, FIT, OK),
+    ({0: [8.0, 4.0, 2.9], 1: [9.0, 4.5, 3.0], 2: [7.5, 3.9, 2.8]}, FIT, MISS),
+    ({0: [2.9, 4.0, 8.0], 1: [3.0, 4.5, 9.0], 2: [2.8, 3.9, 7.5]}, UNFIT, MISS),  # 50 steps
+])
+def test_smaller_init_lower_effective_rank(effective, fits, verdict):
+    assert checks.claim_init_rank(SCALES, effective, fits).verdict == verdict
+
+
+@pytest.mark.parametrize("adam_steps, adam_error, fits, verdict", [
+    ({0: 2000, 1: 2500, 2: 1500}, {0: 0.01, 1: 0.02, 2: 0.015}, FIT, OK),
+    ({0: 16000, 1: 17000, 2: 15500}, {0: 0.01, 1: 0.02, 2: 0.015}, FIT, MISS),  # slower
+    ({0: 2000, 1: 2500, 2: 1500}, {0: 1e-5, 1: 2e-5, 2: 1e-5}, FIT, MISS),    # better
+    ({0: 50, 1: 50, 2: 50}, {0: 0.9, 1: 0.8, 2: 0.85}, UNFIT, MISS),           # nothing fitted
+])
+def test_adam_faster_but_worse(adam_steps, adam_error, fits, verdict):
+    steps = {"adam": adam_steps, "reference": {0: 8000, 1: 8500, 2: 7500}}
+    error = {"adam": adam_error, "reference": {0: 1e-4, 1: 3e-4, 2: 2e-4}}
+    assert checks.claim_adam(steps, error, fits).verdict == verdict
+
+
+def test_fifty_steps_say_ok_nowhere(tmp_path):
+    """Learning removed (50 steps: nothing fits its observations): no headline row is ok."""
+    store = open_store(tmp_path / "s.sqlite")
+    cfg = dmf.EXPERIMENT.config("smoke", sets=["steps=50", "eval_every=50", "seeds=3"])
+    dmf.EXPERIMENT.execute(cfg, store, progress=False)
+    rows = dmf.EXPERIMENT.analyze(store)["headline"]
+    assert [h["name"] for h in rows if h["check"] == OK] == []
+    assert sum(h["check"] == MISS for h in rows) >= 4  # decided, not merely inconclusive

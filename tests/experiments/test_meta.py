@@ -7,9 +7,8 @@ import pytest
 
 from genlab.claims import INCONCLUSIVE, MISS, OK
 from genlab.config import ConfigError
-from genlab.experiments.meta import activation, lr
+from genlab.experiments.meta import activation, lr, lr_checks
 from genlab.experiments.meta import activation_checks as achecks
-from genlab.experiments.meta import lr_checks
 from genlab.models import activations
 from genlab.store import Store
 
