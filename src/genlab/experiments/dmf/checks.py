@@ -5,7 +5,8 @@ nuclear-norm minimizer and the ground truth of the same seed are paired. Errors 
 decades (log10 of the test MSE): they span orders of magnitude. Every claim about a solution is
 conjoined with "and it fits the observed entries": the paper's claims are about the solutions
 gradient descent converges to, and a run that has not fitted its observations (too few steps)
-says nothing about them."""
+says nothing about them. The claim under test comes first in each conjunction, so an ok row shows
+its effect (not the fit's)."""
 from __future__ import annotations
 
 import math
@@ -37,7 +38,7 @@ def claim_beats_nuclear(deep: Mapping, nuclear: Mapping, fits: Mapping, depth: i
     lower = claims.greater(_log10(nuclear), _log10(deep), units="decades", digits=1,
                            claim=f"depth {depth} test MSE below the nuclear-norm minimizer's "
                                  "(log10, paired by seed)")
-    return claims.all_of([claim_fits(fits, f"the depth-{depth} runs"), lower],
+    return claims.all_of([lower, claim_fits(fits, f"the depth-{depth} runs")],
                          claim=f"depth {depth} fits the observations and reconstructs the matrix "
                                "better than nuclear-norm minimization (Arora et al. 2019)")
 
@@ -54,7 +55,7 @@ def claim_norms(deep: Mapping, minimizer: Mapping, truth: Mapping, fits: Mapping
                                "than the minimizer's (|norm / truth − 1|, paired by seed)")
     below = claims.less({s: minimizer[s] / truth[s] for s in seeds}, 1.0, units="relative", digits=3,
                         claim="the minimizer's nuclear norm lies below the ground truth's")
-    return claims.all_of([claim_fits(fits, "the deep runs"), closer, below],
+    return claims.all_of([closer, below, claim_fits(fits, "the deep runs")],
                          claim="the deep solution's nuclear norm is near the ground truth's while "
                                "the nuclear-norm minimizer's is below it: depth does not minimize "
                                "the nuclear norm")
@@ -66,7 +67,7 @@ def claim_rank(effective: Mapping, truth: Mapping, fits: Mapping, tol: float = R
     diff = {s: effective[s] - truth[s] for s in effective if s in truth}
     near = claims.within(diff, -tol, tol, digits=2,
                          claim=f"effective rank within ±{tol:g} of the ground truth's")
-    return claims.all_of([claim_fits(fits, "the deep runs"), near],
+    return claims.all_of([near, claim_fits(fits, "the deep runs")],
                          claim="the deep solution fits the observations with the ground truth's "
                                "effective rank (a low-rank solution)")
 
@@ -77,7 +78,7 @@ def claim_init_rank(scales: Sequence[float], effective: Mapping, fits: Mapping) 
     effective: {seed: [effective rank at each scale]}; fits: {seed: largest train MSE}."""
     rises = claims.slope([math.log10(s) for s in scales], effective, sign=1, digits=2,
                          claim="effective rank rises with log10 init scale (per-seed slope)")
-    return claims.all_of([claim_fits(fits, "the runs at every init scale"), rises],
+    return claims.all_of([rises, claim_fits(fits, "the runs at every init scale")],
                          claim="every init scale fits the observations, and the smaller the init "
                                "the lower the solution's effective rank")
 
@@ -89,6 +90,6 @@ def claim_adam(steps: Mapping[str, Mapping], error: Mapping[str, Mapping], fits:
                          claim="Adam reaches train MSE ≤ stop in fewer steps (paired by seed)")
     worse = claims.greater(_log10(error["adam"]), _log10(error["reference"]), units="decades",
                            digits=1, claim="Adam's test MSE is higher (log10, paired by seed)")
-    return claims.all_of([claim_fits(fits, "Adam and the reference runs"), faster, worse],
+    return claims.all_of([faster, worse, claim_fits(fits, "Adam and the reference runs")],
                          claim="Adam fits faster but lands on a solution that generalizes worse "
                                "(Arora's essay: the trajectory, not the objective, decides)")
