@@ -14,6 +14,7 @@ MODULES = {
     "randomization": "genlab.experiments.randomization",
     "expressivity": "genlab.experiments.expressivity",
     "implicit_linear": "genlab.experiments.implicit_linear",
+    "implicit_reg": "genlab.experiments.implicit_reg",
     "ntk": "genlab.experiments.ntk",
     "double_descent": "genlab.experiments.double_descent",
     "pooling": "genlab.experiments.pooling",
@@ -31,6 +32,7 @@ MODULES = {
 EXPECTED_WALL_S = {"deep_bootstrap": 295, "double_descent": 113, "baselines": 84, "ntk": 75,
                    "optimizers": 64, "meta_activation": 63, "spatial_prior": 62, "lottery": 60,
                    "dmf": 56, "randomization": 54, "pooling": 53, "implicit_linear": 19,
+                   "implicit_reg": 45,
                    "meta_lr": 16, "expressivity": 8}
 
 
