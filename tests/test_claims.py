@@ -121,3 +121,11 @@ def test_row_carries_the_test_and_count_sorts_rows():
     rows = [r, blank, claims.row("b", bad), claims.row("c", unsure),
             {"check": "paper scale: 400 steps"}]
     assert claims.count(rows) == {OK: 1, MISS: 1, INCONCLUSIVE: 1, PAPER_SCALE: 1, "no check": 1}
+
+
+def test_conjunction_carries_how_many_seeds_would_resolve_a_part():
+    unsure = claims.greater({0: 61.9, 1: 65.6}, {0: 61.4, 1: 61.5}, claim="ticket beats random")
+    ok = claims.learned({0: 60.0, 1: 62.0, 2: 61.0}, 10.0, 10.0)
+    v = claims.all_of([unsure, ok], claim="c")
+    assert v.verdict == INCONCLUSIVE and "seeds would resolve it" in v.note
+    assert ok.verdict == OK and claims.learned([10.0, 10.5, 9.5], 10.0, 10.0).verdict == MISS

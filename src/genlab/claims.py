@@ -373,11 +373,26 @@ def all_of(parts: Sequence[Verdict], *, claim: str, kind: str = "conjunction") -
     else:
         verdict = INCONCLUSIVE
         decider = next(p for p in parts if p.verdict != OK)
-    note = "; ".join(f"{p.claim}: {p.verdict}" for p in parts)
+    note = "; ".join(f"{p.claim}: {p.verdict}" + _resolve_hint(p) for p in parts)
     return Verdict(claim, kind, verdict, effect=decider.effect, interval=decider.interval,
                    n=min(p.n for p in parts), method=decider.method,
                    units=decider.units, digits=decider.digits, note=note,
                    short_of_paper=decider.short_of_paper, parts=parts)
+
+
+def _resolve_hint(part: Verdict) -> str:
+    """An inconclusive part's 'about N seeds would resolve it', carried up into the conjunction."""
+    if part.verdict != INCONCLUSIVE:
+        return ""
+    hints = [h for h in part.note.split("; ") if "seeds" in h or h.startswith("n = 1")]
+    return f" ({hints[-1]})" if hints else ""
+
+
+def learned(acc: Values, chance: float, margin: float, *, claim: str = "the model learned",
+            units: str = "", digits: int = 1) -> Verdict:
+    """The guard a "no effect" claim or a one-sided bound needs: mean accuracy above chance by
+    more than `margin` (an untrained net is at chance and loses nothing to any change)."""
+    return greater(acc, chance, claim=claim, margin=margin, units=units, digits=digits)
 
 
 def ordering(values: Mapping[str, Values], order: Sequence[str], *, claim: str,
