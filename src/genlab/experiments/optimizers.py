@@ -24,7 +24,7 @@ from genlab.sweep.jobs import group_jobs
 from genlab.sweep.local import train_networks
 from genlab.sweep.progress import progress_bar
 from genlab.train import TrainSpec
-from genlab.train.loop import FINITE
+from genlab.train.loop import FINITE, diverged_step
 from genlab.train.many import scale_init
 
 NAME = "optimizers"
@@ -140,11 +140,10 @@ def train_program(group: list[Job], scale: float, on_chunk=None) -> list[RunReco
         h = {name: v[m] for name, v in hist.items()}
         summary = {name: float(v[-1]) for name, v in h.items()}
         summary.update({"params/distance_from_init": float(distance[m]), "params/norm": float(norm[m])})
-        bad = np.flatnonzero(finite[m] < 1)
+        bad = diverged_step({**h, FINITE: finite[m]}, steps, job.train.diverge_factor)
         records.append(RunRecord(job.run_id(NAME), job.seed, job.to_dict(),
                                  {n: (steps, v.tolist()) for n, v in h.items()}, summary, wall, prov,
-                                 status="diverged" if bad.size else "done",
-                                 diverged_step=int(steps[bad[0]]) if bad.size else None))
+                                 status="done" if bad is None else "diverged", diverged_step=bad))
     return records
 
 
