@@ -151,7 +151,8 @@ def plot(store, outdir):
                 figures.band(ax, steps, values * 100, label=model)
         figures.mark_diverged(ax, shown)
         ax.set(title=f"MNIST-1D, {variant} positions", xlabel="step", ylabel="test accuracy (%)")
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:  # every run diverged: no curve to name
+            ax.legend(fontsize=8)
     return [figures.save(fig, outdir, "baselines_test_acc")]
 
 
