@@ -9,6 +9,7 @@ import jax.random as jr
 from genlab.config import ConfigError
 from genlab.models import activations, check_choice, check_int, make_dropout, register
 from genlab.models.conv import Conv1d
+from genlab.models.norm import NORMS, BatchNorm, with_running
 
 POOLS = ("none", "stride", "max", "avg", "l2")
 
@@ -49,42 +50,56 @@ class CNN(eqx.Module):
 
     At the MNIST-1D defaults (in_size 40, channels 25) the flatten is 25 * 5 = 125 and the
     net has 5,210 parameters, as the reference. The convs are `conv.Conv1d`: eqx.nn.Conv1d's
-    parameters and init, computed faster on CPU.
+    parameters and init, computed faster on CPU. norm="batch" puts a BatchNorm after each conv,
+    before its activation, and drops the conv's bias (the BatchNorm's shift replaces it); the
+    filters are those of norm="none" at the same key. A training-mode call returns the running
+    statistics (models/norm.py).
     """
 
     convs: tuple[Conv1d, ...]
     readout: eqx.nn.Linear
     dropout: eqx.nn.Dropout
+    norms: tuple[BatchNorm, ...]
     activation: str = eqx.field(static=True)
 
     def __init__(
         self, *, key, in_size: int = 40, num_outputs: int = 10, channels: int = 25,
-        activation: str = "relu", dropout: float = 0.0,
+        activation: str = "relu", dropout: float = 0.0, norm: str = "none",
     ):
         check_int("channels", channels)
+        check_choice("norm", norm, NORMS)
         activations.get(activation)
         self.activation = activation
         self.dropout = make_dropout(dropout)
+        self.norms = tuple(BatchNorm(channels) for _ in range(3)) if norm == "batch" else ()
         specs = ((1, 5), (channels, 3), (channels, 3))  # (in channels, kernel); stride 2, pad 1
         length = in_size
         for _, kernel in specs:
             length = conv_length(length, kernel, 2, 1)
         _check_length(length, in_size)
         keys = jr.split(key, 4)
-        self.convs = tuple(
-            Conv1d(c_in, channels, kernel, stride=2, padding=1, key=k)
+        self.convs = tuple(  # before a BatchNorm a bias is redundant (its gradient is round-off)
+            Conv1d(c_in, channels, kernel, stride=2, padding=1, use_bias=not self.norms, key=k)
             for (c_in, kernel), k in zip(specs, keys[:3])
         )
         self.readout = eqx.nn.Linear(channels * length, num_outputs, key=keys[3])
 
-    def __call__(self, x: jax.Array, *, key=None) -> jax.Array:
-        """x (in_size,) -> logits (num_outputs,); dropout runs only when key is given."""
+    def __call__(self, x: jax.Array, *, key=None, batch_axis=None):
+        """x (in_size,) -> logits (num_outputs,); dropout runs only when key is given. With
+        batch_axis (training under a vmap of that name): (logits, self with updated running
+        statistics)."""
         act = activations.get(self.activation)
         h = x[:, None]  # (in_size, 1 channel): channels last
-        for conv in self.convs:
-            h = act(conv(h))
+        running = []
+        for i, conv in enumerate(self.convs):
+            h = conv(h)
+            if self.norms:
+                h, stats = self.norms[i](h, batch_axis)
+                running.append(stats)
+            h = act(h)
         h = self.dropout(h.T.reshape(-1), key=key, inference=key is None)  # channel-major
-        return self.readout(h)
+        out = self.readout(h)
+        return out if batch_axis is None else (out, with_running(self, running))
 
 
 @register("cnn_pool")

@@ -11,6 +11,7 @@ import numpy as np
 
 from genlab.config import check
 from genlab.identity import PERFORMANCE_ONLY
+from genlab.models.norm import BATCH_AXIS, Running
 from genlab.optim import OPTIMIZERS, SCHEDULES, make_optimizer, schedule_fn
 from genlab.train.metrics import LOSSES, per_example_loss, per_example_metrics
 from genlab.validation import check_train_spec
@@ -119,6 +120,7 @@ class State(eqx.Module):
     step: jax.Array
     stop_step: Any = None  # step at which the stop rule froze training; -1 while it has not
     snapshots: Any = None  # tuple of params at the requested snapshot steps (rewinding), or None
+    running: Any = None  # the model's running statistics (batch norm; split_running), or None
 
 
 def apply_mask(tree, mask):
@@ -130,7 +132,34 @@ def apply_mask(tree, mask):
     return jax.tree.map(lambda t, m: jnp.where(m, t, jnp.zeros_like(t)), tree, mask)
 
 
-def batch_loss(params, static, x, y, loss_name, key):
+def _is_running(node) -> bool:
+    return isinstance(node, Running)
+
+
+def split_running(params):
+    """(params, running): the arrays under the model's `models.norm.Running` nodes (batch
+    norm's running statistics) taken out of the trainable params, or (params, None) for a model
+    without any. They are model state, not parameters: no gradient, no optimizer, no decay."""
+    leaves = jax.tree.leaves(params, is_leaf=_is_running)
+    if not any(_is_running(leaf) for leaf in leaves):
+        return params, None
+    spec = jax.tree.map(lambda node: jax.tree.map(lambda _: _is_running(node), node), params,
+                        is_leaf=_is_running)
+    running, params = eqx.partition(params, spec)
+    return params, running
+
+
+def combine(params, static, running=None):
+    """The model from its trained params, static part and running statistics (None: none)."""
+    return eqx.combine(params, static) if running is None else eqx.combine(params, running, static)
+
+
+def batch_loss(params, static, x, y, loss_name, key, running=None):
+    """Mean minibatch loss. With running statistics (a batch-norm model): the model runs in
+    training mode, vmapped over the batch under BATCH_AXIS, and the loss comes with its updated
+    running statistics as aux: (loss, running)."""
+    if running is not None:
+        return _stateful_batch_loss(params, static, x, y, loss_name, key, running)
     model = eqx.combine(params, static)
     keys = None if key is None else jax.random.split(key, x.shape[0])
     out = jax.vmap(lambda xi, ki: model(xi, key=ki))(x, keys) if keys is not None \
@@ -138,11 +167,25 @@ def batch_loss(params, static, x, y, loss_name, key):
     return jnp.mean(jax.vmap(lambda o, t: per_example_loss(loss_name, o, t))(out, y))
 
 
-def evaluate(params, static, evals: dict, spec: TrainSpec, probe=None) -> dict:
+def _stateful_batch_loss(params, static, x, y, loss_name, key, running):
+    model = eqx.combine(params, running, static)
+    keys = None if key is None else jax.random.split(key, x.shape[0])
+
+    def one(xi, ki):
+        out, updated = model(xi, key=ki, batch_axis=BATCH_AXIS)
+        return out, split_running(eqx.filter(updated, eqx.is_inexact_array))[1]
+    out, running = jax.vmap(one, in_axes=(0, None if keys is None else 0), out_axes=(0, None),
+                            axis_name=BATCH_AXIS)(x, keys)
+    loss = jnp.mean(jax.vmap(lambda o, t: per_example_loss(loss_name, o, t))(out, y))
+    return loss, running
+
+
+def evaluate(params, static, evals: dict, spec: TrainSpec, probe=None, running=None) -> dict:
     """Mean metrics over each eval set {split: (x, y)} or {split: (x, y, weight)} (a weighted
     mean: padded rows get weight 0); chunked by eval_batch to bound memory.
-    probe(model) -> {name: scalar} adds whole-model measurements (e.g. singular values)."""
-    model = eqx.combine(params, static)
+    probe(model) -> {name: scalar} adds whole-model measurements (e.g. singular values).
+    running: the model's running statistics (batch norm evaluates with them), or None."""
+    model = combine(params, static, running)
 
     def one(xy):
         out = model(xy[0])
@@ -174,13 +217,15 @@ def split_trainable(model, frozen=None):
 
 def init_state(model, hyper: dict, source, keys: dict, spec: TrainSpec, frozen=None, *, mask=None,
                snapshot_steps: tuple[int, ...] = ()):
-    """Masked weights start at exactly zero; snapshots start as copies of the initial params."""
+    """Masked weights start at exactly zero; snapshots start as copies of the initial params.
+    A batch-norm model's running statistics go to state.running, out of the optimizer's sight."""
     params, static = split_trainable(model, frozen)
+    params, running = split_running(params)
     params = apply_mask(params, mask)
     opt = spec.optimizer_fn()(lr=hyper["lr"], weight_decay=hyper["weight_decay"])
     snapshots = tuple(params for _ in snapshot_steps) if snapshot_steps else None
     state = State(params, opt.init(params), source.init(keys["data"]), jnp.zeros((), jnp.int32),
-                  jnp.full((), -1, jnp.int32), snapshots)
+                  jnp.full((), -1, jnp.int32), snapshots, running)
     return state, static
 
 
@@ -206,7 +251,12 @@ def run_chunk(state: State, static, hyper, source, evals, keys, spec: TrainSpec,
     def step_fn(st: State, _):
         data_state, (xb, yb) = source.next(st.data_state, st.step, keys["data"])
         dkey = None if dropout is None else jax.random.fold_in(dropout, st.step)
-        loss, grads = jax.value_and_grad(batch_loss)(st.params, static, xb, yb, spec.loss, dkey)
+        running = st.running
+        if running is None:
+            loss, grads = jax.value_and_grad(batch_loss)(st.params, static, xb, yb, spec.loss, dkey)
+        else:  # batch norm: train-mode statistics, running ones updated as the step's aux
+            (loss, running), grads = jax.value_and_grad(batch_loss, has_aux=True)(
+                st.params, static, xb, yb, spec.loss, dkey, running)
         updates, opt_state = opt.update(grads, st.opt_state, st.params)
         if lr_steps is not None:
             updates = jax.tree.map(lambda u: u * lr_steps[st.step].astype(u.dtype), updates)
@@ -216,16 +266,17 @@ def run_chunk(state: State, static, hyper, source, evals, keys, spec: TrainSpec,
         if stop_loss is not None:
             stop_step = jnp.where((stop_step < 0) & (loss <= stop_loss), st.step, stop_step)
             frozen = stop_step >= 0
-            params, opt_state = jax.tree.map(lambda old, new: jnp.where(frozen, old, new),
-                                             (st.params, st.opt_state), (params, opt_state))
+            params, opt_state, running = jax.tree.map(
+                lambda old, new: jnp.where(frozen, old, new),
+                (st.params, st.opt_state, st.running), (params, opt_state, running))
         step = st.step + 1
         snapshots = st.snapshots if not snapshot_steps else tuple(
             jax.tree.map(lambda s, p, k=k: jnp.where(step == k, p, s), snap, params)
             for k, snap in zip(snapshot_steps, st.snapshots))
-        return State(params, opt_state, data_state, step, stop_step, snapshots), loss
+        return State(params, opt_state, data_state, step, stop_step, snapshots, running), loss
 
     state, losses = jax.lax.scan(step_fn, state, None, length=spec.eval_every)
-    metrics = evaluate(state.params, static, evals, spec, probe)
+    metrics = evaluate(state.params, static, evals, spec, probe, state.running)
     metrics["train/batch_loss"] = jnp.mean(losses)
     if stop_loss is not None:
         metrics["train/stop_step"] = state.stop_step
@@ -249,7 +300,7 @@ def train(model, hyper: dict, source, evals: dict, keys: dict, spec: TrainSpec, 
     frozen(model) -> the parts the optimizer must not train (see split_trainable).
     """
     state, static = init_state(model, hyper, source, keys, spec, frozen, mask=mask)
-    first = evaluate(state.params, static, evals, spec)
+    first = evaluate(state.params, static, evals, spec, running=state.running)
     first["train/batch_loss"] = first.get("train/loss", jnp.zeros(()))
     first = mark_finite(first, state.params)
 
@@ -262,4 +313,4 @@ def train(model, hyper: dict, source, evals: dict, keys: dict, spec: TrainSpec, 
     hist = {k: jnp.concatenate([first[k][None], v]) for k, v in hist.items()}
     if per_step is not None:
         hist["train/step_loss"] = per_step.reshape(-1)
-    return eqx.combine(state.params, static), hist
+    return combine(state.params, static, state.running), hist

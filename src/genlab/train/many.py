@@ -12,7 +12,15 @@ import numpy as np
 from genlab import rng
 from genlab.compilation import release_programs_if_needed
 from genlab.config import check
-from genlab.train.loop import State, TrainSpec, evaluate, init_state, mark_finite, run_chunk
+from genlab.train.loop import (
+    State,
+    TrainSpec,
+    combine,
+    evaluate,
+    init_state,
+    mark_finite,
+    run_chunk,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,7 +69,7 @@ def scale_init(model, scale):
 # The step counter is shared by all members (unbatched): a source's lax.cond on it (e.g. a new
 # permutation each epoch) then stays a real branch under vmap instead of becoming a select that
 # computes both sides at every step (measured: reshuffle batching 11x slower for a small MLP).
-_STATE_AXES = State(0, 0, 0, None, 0, 0)
+_STATE_AXES = State(0, 0, 0, None, 0, 0, 0)
 
 
 @eqx.filter_jit
@@ -77,7 +85,7 @@ def _init_many(made, hyper, source, evals, keys, spec, axes, probe=None, mask=No
         if "init_scale" in h:
             model = scale_init(model, h["init_scale"])
         state, static = init_state(model, h, src, key_set, spec, mask=m, snapshot_steps=snapshot_steps)
-        first = evaluate(state.params, static, ev, spec, probe)
+        first = evaluate(state.params, static, ev, spec, probe, state.running)
         first["train/batch_loss"] = first.get("train/loss", jnp.zeros(()))
         return state, mark_finite(first, state.params)
     return eqx.filter_vmap(one, in_axes=(eqx.if_array(0), 0, 0) + axes + (0, 0), out_axes=(_STATE_AXES, 0))(
@@ -234,5 +242,5 @@ def train_many(make_model: Callable, members: Members, source, evals: dict, spec
             break
     history = {k: np.stack([np.asarray(r[k]) for r in rows], axis=1) for k in rows[0]}
     if snapshot_steps:
-        return eqx.combine(state.params, static), history, dict(zip(snapshot_steps, state.snapshots))
-    return eqx.combine(state.params, static), history
+        return combine(state.params, static, state.running), history, dict(zip(snapshot_steps, state.snapshots))
+    return combine(state.params, static, state.running), history
