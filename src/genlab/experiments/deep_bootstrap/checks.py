@@ -63,7 +63,7 @@ def ranking_agrees(real: Mapping[str, Mapping], ideal: Mapping[str, Mapping],
     if ideal_order.verdict != claims.OK:  # no Ideal order to agree with: nothing can refute it
         real_order = replace(real_order, verdict=INCONCLUSIVE, note=_join(
             real_order.note, "the Ideal World does not separate the architectures"))
-    both = claims.all_of([ideal_order, real_order], kind=f"ordering {label} in both worlds",
+    both = claims.all_of([real_order, ideal_order], kind=f"ordering {label} in both worlds",
                          claim=f"N = {n_train}: the architectures rank the same by final test soft "
                                f"error in the Real and the Ideal World (Ideal order, worst first: {label})")
     return _and_trained(both, [converged(flags[m]) for m in models])

@@ -136,7 +136,7 @@ def _loss_rows(cs: dict) -> tuple[list[list], list[dict]]:
         return rows, []
     mse, xent = ({k: v for k, v in ratios[loss].items() if k[0] in ns} for loss in ("mse", "xent"))
     v = checks.loss_thresholds(mse, xent)
-    shown = {loss: [r[-1] for r in rows if r[0] == loss] for loss in ("mse", "xent")}
+    shown = {loss: [r[-1] for r in rows if r[0] == loss and r[1] in ns] for loss in ("mse", "xent")}
     return rows, [claims.row("threshold params / (n_train K): MSE | CE, over n_train", v,
                              ours=f"{shown['mse']} | {shown['xent']} (mean curves)",
                              paper=f"MSE near 1, cross-entropy below it ({SOURCE}, in words)",
