@@ -129,3 +129,13 @@ def test_conjunction_carries_how_many_seeds_would_resolve_a_part():
     v = claims.all_of([unsure, ok], claim="c")
     assert v.verdict == INCONCLUSIVE and "seeds would resolve it" in v.note
     assert ok.verdict == OK and claims.learned([10.0, 10.5, 9.5], 10.0, 10.0).verdict == MISS
+
+
+def test_lead_part_supplies_the_numbers_and_unmet_is_inconclusive():
+    main = claims.greater({0: 5.0, 1: 5.2, 2: 5.1}, {0: 1.0, 1: 1.1, 2: 1.0}, claim="main")
+    guard = claims.learned({0: 10.0, 1: 10.5, 2: 9.5}, 10.0, 10.0)
+    v = claims.all_of([main, guard], claim="c", lead=0)
+    assert v.verdict == MISS and v.effect == main.effect and "the model learned: MISS" in v.note
+    u = claims.unmet("gap at T_conv", "no seed reached T_conv")
+    assert u.verdict == INCONCLUSIVE and u.note == "no seed reached T_conv"
+    assert claims.all_of([main, u], claim="c").verdict == INCONCLUSIVE

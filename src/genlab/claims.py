@@ -355,11 +355,13 @@ def _flip(v: Verdict) -> Verdict:
     return replace(v, effect=-v.effect, interval=iv)
 
 
-def all_of(parts: Sequence[Verdict], *, claim: str, kind: str = "conjunction") -> Verdict:
+def all_of(parts: Sequence[Verdict], *, claim: str, kind: str = "conjunction",
+           lead: int | None = None) -> Verdict:
     """A conjunction ("fits random labels *and* tests at chance"): ok when every part is ok,
     MISS when any part is MISS (paper scale when the failing parts are all paper scale),
     else inconclusive. Effect, interval and n are those of the part that decides it (the first
-    MISS, else the first part not ok, else the first part); every part stays in ``parts``."""
+    MISS, else the first part not ok, else the first part; ``lead=i`` shows part i's always, e.g.
+    the main claim beside an "and the model learned" guard); every part stays in ``parts``."""
     parts = tuple(parts)
     if not parts:
         return Verdict(claim, kind, INCONCLUSIVE, note="no parts")
@@ -373,6 +375,8 @@ def all_of(parts: Sequence[Verdict], *, claim: str, kind: str = "conjunction") -
     else:
         verdict = INCONCLUSIVE
         decider = next(p for p in parts if p.verdict != OK)
+    if lead is not None:  # the row shows the main claim's numbers; a guard's verdict is in the note
+        decider = parts[lead]
     note = "; ".join(f"{p.claim}: {p.verdict}" + _resolve_hint(p) for p in parts)
     return Verdict(claim, kind, verdict, effect=decider.effect, interval=decider.interval,
                    n=min(p.n for p in parts), method=decider.method,
@@ -386,6 +390,12 @@ def _resolve_hint(part: Verdict) -> str:
         return ""
     hints = [h for h in part.note.split("; ") if "seeds" in h or h.startswith("n = 1")]
     return f" ({hints[-1]})" if hints else ""
+
+
+def unmet(claim: str, why: str, *, kind: str = "precondition") -> Verdict:
+    """A claim that cannot be tested on these runs (a precondition failed: the training set was
+    never fitted, no size interpolates): inconclusive, with the reason."""
+    return Verdict(claim, kind, INCONCLUSIVE, note=why)
 
 
 def learned(acc: Values, chance: float, margin: float, *, claim: str = "the model learned",
