@@ -7,7 +7,7 @@ import pytest
 
 from genlab.claims import INCONCLUSIVE, MISS, OK
 from genlab.experiments import implicit_reg
-from genlab.experiments.implicit_reg import features, features_report, stopping
+from genlab.experiments.implicit_reg import batchnorm, features, features_report, stopping
 from genlab.store import Store
 from genlab.sweep import group_jobs
 
@@ -23,10 +23,12 @@ def smoke_store(tmp_path_factory):
 
 def test_smoke_runs_end_to_end(smoke_store, tmp_path):
     out = EXP.analyze(smoke_store)
-    assert len(out["tables"]) == 2 and out["protocol"]["rows"]
+    assert len(out["tables"]) == 3 and len(out["protocol"]["rows"]) >= 10
     names = [h["name"] for h in out["headline"]]
     assert any("early-stopping gain, true labels" in n for n in names)
     assert any("random conv" in n and "exact interpolation" in n for n in names)
+    assert any("with minus without batch norm" in n for n in names)
+    assert any("random labels, without minus with batch norm" in n for n in names)
     for h in out["headline"]:
         assert h["check"] in ("", OK, MISS, INCONCLUSIVE), h
         assert h["paper"], h  # published value with citation, or "– (not reported)"
@@ -50,9 +52,12 @@ def test_stored_curves_give_best_final_and_fit(smoke_store):
 def test_jobs_are_members_of_one_program_per_arch_and_the_plan_is_exact():
     cfg = implicit_reg.PRESETS["quick"]
     jobs = implicit_reg.jobs(cfg)
-    assert len(jobs) == len(cfg.archs) * 2 * cfg.seeds
+    assert len(jobs) == (len(cfg.archs) + 2 * len(cfg.bn_archs)) * 2 * cfg.seeds
     assert len({j.run_id(implicit_reg.NAME) for j in jobs}) == len(jobs)
-    assert len(group_jobs(jobs)) == len(cfg.archs)  # seeds x label noise are vmapped members
+    # seeds x labels are vmapped members: one program per arch (and per norm, part 3)
+    assert len(group_jobs(jobs)) == len(cfg.archs) + 2 * len(cfg.bn_archs)
+    bn = [j for j in jobs if j.model_kwargs.get("norm") == "batch"]
+    assert bn and all(j.train.optimizer == "momentum" for j in bn)
 
 
 def _stats(final, gain, ratio, train=100.0):
@@ -110,6 +115,29 @@ def test_every_kernel_check_can_fail():
     assert _checks(features_report.headline(chance_gaussian))[0] == MISS
 
 
+def _bn(final, drops, fit, train=100.0, budget=1000.0):
+    return {s: {"final": f, "drops": r, "fit_step": st, "train_final": train, "budget": budget}
+            for s, (f, r, st) in enumerate(zip(final, drops, fit))}
+
+
+def test_every_batchnorm_check_can_fail():
+    nan = float("nan")
+    holds = {("m", "batch", "true"): _bn([80, 81, 79, 82], [0.3, 0.2, 0.3, 0.25], [250] * 4),
+             ("m", "none", "true"): _bn([70, 71, 70, 72], [0.6, 0.7, 0.5, 0.6], [650] * 4),
+             ("m", "batch", "random"): _bn([10] * 4, [0.3] * 4, [450, 500, 600, 550]),
+             ("m", "none", "random"): _bn([10] * 4, [0.3] * 4, [nan] * 4, train=86.0)}
+    assert _checks(batchnorm.headline(holds, "m")) == [OK] * 4
+    for key, stats, row in [
+            (("m", "batch", "true"), _bn([69, 70, 68, 71], [0.3, 0.2, 0.3, 0.25], [250] * 4), 0),
+            (("m", "batch", "true"), _bn([15, 16, 14, 15], [0.0] * 4, [nan] * 4, train=20.0), 0),
+            (("m", "batch", "true"), _bn([80, 81, 79, 82], [0.9, 0.8, 1.0, 0.9], [250] * 4), 1),
+            (("m", "batch", "true"), _bn([12, 11, 12, 13], [0.0] * 4, [nan] * 4, train=20.0), 1),
+            (("m", "none", "true"), _bn([70, 71, 70, 72], [0.6] * 4, [nan] * 4, train=90.0), 2),
+            (("m", "batch", "random"), _bn([10] * 4, [0.3] * 4, [nan] * 4, train=70.0), 3),
+            (("m", "none", "random"), _bn([10] * 4, [0.3] * 4, [300, 250, 350, 300]), 3)]:
+        assert _checks(batchnorm.headline({**holds, key: stats}, "m"))[row] == MISS, (key, row)
+
+
 def test_conv_gram_in_blocks_equals_one_block_and_interpolates(monkeypatch):
     rng = np.random.default_rng(0)
     x, n = rng.normal(size=(60, 40)), 50
@@ -124,9 +152,10 @@ def test_conv_gram_in_blocks_equals_one_block_and_interpolates(monkeypatch):
 
 
 def test_learning_removed_gives_no_ok(smoke_store):
-    """lr ~ 0: the nets never learn, so no early-stopping check may say ok (the kernel rows,
-    which train nothing, are not part of this test)."""
-    cfg = dataclasses.replace(EXP.config("smoke"), lr=1e-7)
+    """lr ~ 0: the nets never learn, so no early-stopping or batch-norm check may say ok (the
+    kernel rows, which train nothing, are not part of this test)."""
+    cfg = dataclasses.replace(EXP.config("smoke"), lr=1e-7, bn_lr=1e-7)
     EXP.execute(cfg, smoke_store, progress=False)
-    rows = stopping.analyze(smoke_store, implicit_reg.NAME)["headline"]
-    assert rows and OK not in _checks(rows)
+    rows = (stopping.analyze(smoke_store, implicit_reg.NAME)["headline"]
+            + batchnorm.analyze(smoke_store, implicit_reg.NAME)["headline"])
+    assert len(rows) >= 7 and OK not in _checks(rows)

@@ -32,8 +32,10 @@ def _trained(store, name: str) -> list[dict]:
 def curve_stats(store, run: dict) -> dict:
     """Per-run numbers read from its curves (accuracies in %): final and best test accuracy, the
     gain best − final, the best step (first maximum), the fit step (first evaluation at 100%
-    train accuracy on the run's own, possibly corrupted, labels; NaN: never) and the std of the
-    test accuracy over the last quarter of evaluations (how much one evaluation wanders)."""
+    train accuracy on the run's own, possibly corrupted, labels; NaN: never), the std of the
+    test accuracy over the last quarter of evaluations (how much one evaluation wanders), and
+    its mean drop between consecutive evaluations after the first quarter (instability: a curve
+    that only rises has none), with the step budget."""
     m = store.metrics(run["run_id"])
     steps, acc = np.asarray(m["test/acc"][0], float), 100 * np.asarray(m["test/acc"][1], float)
     train = np.asarray(m["train/acc"][1], float)
@@ -42,16 +44,29 @@ def curve_stats(store, run: dict) -> dict:
     tail = acc[-max(2, len(acc) // 4):]
     return {"final": acc[-1], "best": acc[i], "gain": acc[i] - acc[-1], "best_step": steps[i],
             "fit_step": fit, "ratio": steps[i] / fit if fit > 0 else np.nan,
-            "train_final": 100 * train[-1], "wander": float(np.std(tail, ddof=1))}
+            "train_final": 100 * train[-1], "wander": float(np.std(tail, ddof=1)),
+            "drops": float(np.mean(np.maximum(0.0, -np.diff(acc[len(acc) // 4:])))),
+            "budget": steps[-1]}
+
+
+def is_stopping(run: dict) -> bool:
+    """Part 1's runs (the batch-norm part's carry a "norm" tag)."""
+    return "norm" not in run["config"]["tags"]
+
+
+def stats_by(store, name: str, key, keep=is_stopping) -> dict:
+    """{key(run): {seed: curve_stats}} over the latest done runs that `keep` (diverged ones are
+    left out: their curves are not a result to average)."""
+    out: dict = {}
+    for r in _trained(store, name):
+        if tables.is_done(r) and keep(r):
+            out.setdefault(key(r), {})[r["seed"]] = curve_stats(store, r)
+    return out
 
 
 def per_seed(store, name: str) -> dict:
-    """{(arch, labels): {seed: curve_stats}} over the done runs (diverged ones left out)."""
-    out: dict = {}
-    for r in _trained(store, name):
-        if tables.is_done(r) and "bn" not in r["config"]["tags"]:
-            out.setdefault((r["config"]["tags"]["arch"], labels(r)), {})[r["seed"]] = curve_stats(store, r)
-    return out
+    """{(arch, labels): {seed: curve_stats}} of the early-stopping runs."""
+    return stats_by(store, name, lambda r: (r["config"]["tags"]["arch"], labels(r)))
 
 
 def _values(stats: dict, key: str) -> dict:
@@ -135,10 +150,11 @@ def analyze(store, name: str) -> dict:
 
 
 PROTOCOL = (("data", "CIFAR-10, ImageNet", "MNIST-1D (frozen)"),
-            ("optimizer", "sgd (momentum 0.9)", "config:train.optimizer"),
             ("training examples", 50000, "config:data.n_train"),
-            ("models", "Inception (CIFAR-10), Inception V3 (ImageNet)", "config:model"),
-            ("label noise in the early-stopping runs", 0, "config:data.label_noise"))
+            ("early stopping: optimizer", "momentum", "config:train.optimizer"),
+            ("early stopping: models", "Inception (CIFAR-10), Inception V3 (ImageNet)",
+             "config:model"),
+            ("early stopping: label noise", 0, "config:data.label_noise"))
 CAPTION = ("Test accuracy over training with true labels and with label noise (mean ± std over "
            "seeds); the shaded area up to the dashed line is the cumulative best test accuracy, "
            "the potential gain of early stopping, as in Zhang et al. 2017, Fig. 2a; dotted "
@@ -155,7 +171,7 @@ NOTES = [
 
 
 def plot(store, name: str, outdir) -> list:
-    runs = [r for r in _trained(store, name) if "bn" not in r["config"]["tags"]]
+    runs = [r for r in _trained(store, name) if is_stopping(r)]
     groups = tables.group_runs(runs, lambda r: (r["config"]["tags"]["arch"], labels(r)))
     archs = list(dict.fromkeys(a for a, _ in groups)) or ["(none)"]
     fig, axes = figures.new_figure(ncols=len(archs))
