@@ -17,7 +17,7 @@ from genlab.store import RunRecord
 from genlab.sweep import resume
 from genlab.sweep.computed import computed_id, run_computed
 from genlab.sweep.progress import progress_bar
-from genlab.train.loop import FINITE, TrainSpec
+from genlab.train.loop import FINITE, TrainSpec, diverged_step
 from genlab.train.many import Members, train_many
 
 NAME = "dmf"
@@ -104,10 +104,10 @@ def train_program(configs: list[dict], run_ids: list[str], on_chunk=None) -> lis
         summary = {name: float(v[-1]) for name, v in h.items()}
         stop = int(h["train/stop_step"][-1])
         summary.update({"train/converged": float(stop >= 0), "train/steps": stop if stop >= 0 else c["steps"]})
-        bad = np.flatnonzero(finite[m] < 1)
+        bad = diverged_step({**h, FINITE: finite[m]}, steps, spec.diverge_factor)
         records.append(RunRecord(run_id, c["seed"], c, {n: (steps, v.tolist()) for n, v in h.items()},
-                                 summary, wall, prov, status="diverged" if bad.size else "done",
-                                 diverged_step=int(steps[bad[0]]) if bad.size else None))
+                                 summary, wall, prov, status="done" if bad is None else "diverged",
+                                 diverged_step=bad))
     return records
 
 
