@@ -6,7 +6,6 @@ import time
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from genlab.data import arrays, matrices
 from genlab.experiments.dmf.config import Config
