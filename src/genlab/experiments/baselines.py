@@ -56,9 +56,8 @@ def jobs(cfg: Config) -> list[Job]:
 
 
 def per_seed(runs: list[dict], metric: str = "test/acc", scale: float = 100.0) -> dict:
-    """{seed: metric × scale} over the done runs (diverged runs are left out, as in the means)."""
-    return {r["seed"]: r["summary"][metric] * scale for r in runs
-            if tables.is_done(r) and r["summary"].get(metric) is not None}
+    """{seed: test accuracy in %} (tables.per_seed: a diverged run is left out of the claims)."""
+    return tables.per_seed(runs, metric, scale)
 
 
 # ------------------------------------------------------------------------------ claims

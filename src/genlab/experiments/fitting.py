@@ -111,12 +111,8 @@ def plot_vs_noise(ax, groups: dict, arch: str, name: str, label: str) -> None:
 
 
 def by_seed(runs: list[dict], metric: str, scale: float = 100.0) -> dict[int, float]:
-    """{seed: metric × scale} of the `done` runs (a diverged run's numbers are no result)."""
-    out = {}
-    for r in runs:
-        v = r["summary"].get(metric) if tables.is_done(r) else None
-        out[r["seed"]] = float("nan") if v is None else scale * float(v)
-    return out
+    """{seed: metric in %} of the `done` runs (tables.per_seed; a diverged run gives NaN)."""
+    return tables.per_seed(runs, metric, scale)
 
 
 # Thresholds of the headline claims, and where they come from.

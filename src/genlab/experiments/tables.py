@@ -86,6 +86,17 @@ def summary_stat(runs: list[dict], metric: str) -> Stat:
     return Stat(m[0], m[1], m[2], len(done), diverged)
 
 
+def per_seed(runs: list[dict], metric: str, scale: float = 1.0) -> dict:
+    """{seed: scale × summary metric} for genlab.claims: a run that is not `done` (diverged) or
+    lacks the metric gives NaN, which a claim leaves out and counts in its note. Runs that share
+    seeds (inits, data) pair across groups by these keys."""
+    out = {}
+    for r in runs:
+        v = r["summary"].get(metric) if is_done(r) else None
+        out[r["seed"]] = float("nan") if v is None else scale * float(v)
+    return out
+
+
 def table(columns: list[str], rows: list[list]) -> dict:
     return {"columns": columns, "rows": rows}
 

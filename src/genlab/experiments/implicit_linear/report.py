@@ -114,14 +114,10 @@ def claim_norm(ratio: dict) -> claims.Verdict:
                           claim="random labels need a larger norm: αᵀKα ratio random / true > 1")
 
 
-def _by_seed(runs, metric: str, scale: float = 1.0) -> dict:
-    return {r["seed"]: scale * r["summary"][metric] for r in runs if tables.is_done(r)}
-
-
 def _headline(sgd_g, ker_g) -> list[dict]:
     rows = []
     for (f, n, w), runs in sgd_g.items():
-        dist, span = _by_seed(runs, "sgd/rel_distance"), _by_seed(runs, "sgd/out_of_span")
+        dist, span = tables.per_seed(runs, "sgd/rel_distance"), tables.per_seed(runs, "sgd/out_of_span")
         rows.append(claims.row(
             f"{f} features (n = {n}, D = {w}): ‖w_SGD − X⁺y‖ / ‖X⁺y‖ (out of row space)",
             claim_min_norm(dist, span), expected=f"< {NEAR:g} ({ROUND_OFF:g})",
@@ -135,11 +131,11 @@ def _headline(sgd_g, ker_g) -> list[dict]:
                   for lab, runs in (("true", true), ("random", rand)) for r in runs}
         rows.append(claims.row(
             f"{name}: train error true / random, test error true (%)",
-            claim_interpolates(errors, _by_seed(true, "test/acc", 100), _by_seed(rand, "test/acc", 100)),
+            claim_interpolates(errors, tables.per_seed(true, "test/acc", 100), tables.per_seed(rand, "test/acc", 100)),
             ours=f"{100 - 100 * train[0]:.1f} / {100 - 100 * train[1]:.1f}, {tables.fmt(1 - test, std)}",
             paper="0 train error (exact fit), test 1.2 on MNIST (Zhang et al. 2017, §5)",
             expected="0 / 0, test 35–45 (own MNIST-1D pilot)"))
-        norm_t, norm_r = _by_seed(true, "rkhs/norm"), _by_seed(rand, "rkhs/norm")
+        norm_t, norm_r = tables.per_seed(true, "rkhs/norm"), tables.per_seed(rand, "rkhs/norm")
         ratio = {s: norm_r[s] / norm_t[s] for s in norm_r if s in norm_t}
         rows.append(claims.row(
             f"{name}: RKHS norm αᵀKα, random / true labels", claim_norm(ratio),

@@ -137,12 +137,6 @@ def _short_of_widest(widest: int) -> str | None:
     return f"widest net {widest} of the paper preset's {paper}" if widest < paper else None
 
 
-def per_seed(runs: list[dict], metric: str) -> dict:
-    """{seed: summary metric} of the done runs (a run that is not done gives NaN: left out)."""
-    return {r["config"]["seed"]: (r["summary"].get(metric, float("nan")) if tables.is_done(r)
-                                  else float("nan")) for r in runs}
-
-
 def _net_headline(nets: dict) -> list[dict]:
     gd = {w: runs for (o, w), runs in nets.items() if o == "gd"}
     adam = {w: runs for (o, w), runs in nets.items() if o == "adam"}
@@ -152,13 +146,13 @@ def _net_headline(nets: dict) -> list[dict]:
 def _gd_rows(gd: dict) -> list[dict]:
     """Distance to the linearization vs width, its rate, and net vs linearized accuracy."""
     w = sorted(gd)
-    by_width = {v: per_seed(gd[v], "test/rel_distance") for v in w}
+    by_width = {v: tables.per_seed(gd[v], "test/rel_distance") for v in w}
     seeds = sorted({s for d in by_width.values() for s in d})
     distance = {s: [by_width[v].get(s, float("nan")) for v in w] for s in seeds}
-    acc = {v: per_seed(gd[v], "train/acc") for v in w}
+    acc = {v: tables.per_seed(gd[v], "train/acc") for v in w}
     learned = {s: min(acc[v].get(s, float("nan")) for v in w) for s in seeds}
     mean = [np.nanmean(list(by_width[v].values())) for v in w]
-    net, lin = (per_seed(gd[w[-1]], m) for m in ("test/acc", "ntk/acc_linearized"))
+    net, lin = (tables.per_seed(gd[w[-1]], m) for m in ("test/acc", "ntk/acc_linearized"))
     diff = {s: 100 * (net[s] - lin[s]) for s in net if s in lin}
     return [
         claims.row(f"‖f_net − f_lin‖/‖f_lin‖ on test falls with width ({w[0]} → {w[-1]})",
@@ -184,7 +178,7 @@ def _adam_row(adam: dict, gd: dict) -> list[dict]:
     ntk_inf = tables.summary_stat(next(iter(gd.values())), "ntk/acc_inf")[0]
     return [claims.row(
         f"best finite net (Adam, SP, width {best_w}) vs NTK regression (∞), same n: test acc (%)",
-        checks.claim_net_beats_kernel(per_seed(adam[best_w], "test/acc"), ntk_inf),
+        checks.claim_net_beats_kernel(tables.per_seed(adam[best_w], "test/acc"), ntk_inf),
         ours=f"{tables.fmt(*stats[best_w][:2])} vs {100 * ntk_inf:.1f}",
         paper="CNTK about 6% below the corresponding finite CNN (CIFAR-10; Arora et al. 2019, "
               "abstract)", expected="net > kernel")]
