@@ -10,7 +10,12 @@ import pytest
 
 from genlab import models
 from genlab.config import ConfigError
-from genlab.experiments import optimizers, optimizers_report
+from genlab.experiments import (
+    optimizers,
+    optimizers_claims,
+    optimizers_report,
+    optimizers_solutions,
+)
 from genlab.optim import make_optimizer, schedule_fn
 from genlab.store import open_store
 from genlab.train.many import scale_init
@@ -82,6 +87,14 @@ def test_optimizers_experiment_runs_and_reports(tmp_path):
     assert all(np.isnan(r["summary"]["train/loss"]) or r["status"] == "done" for r in runs)
     for r in finite:
         assert r["summary"]["params/distance_from_init"] > 0 and r["summary"]["params/norm"] > 0
+        assert 0.0 <= r["summary"]["val/acc"] <= 1.0
+    # stored test predictions agree with the stored test accuracy; final params are stored
+    x_val, y_val, _, y_test = optimizers.held_out(optimizers.jobs(TINY)[0][1])
+    assert len(x_val) == TINY.n_val and len(y_test) == 1000
+    r = finite[0]
+    pred = store.run_arrays(r["run_id"], "test_pred")["value"]
+    assert np.mean(pred == y_test) == pytest.approx(r["summary"]["test/acc"], abs=1e-6)
+    assert sum(a.size for a in store.run_arrays(r["run_id"], "final").values()) > 1000
     # a smaller init starts (and, over 100 steps, stays) at a smaller weight norm
     gd = [r for r in finite if r["config"]["tags"]["method"] == "gd" and r["config"]["lr"] == grids["gd"][0]]
     norms = {s: np.mean([r["summary"]["params/norm"] for r in gd if r["config"]["tags"]["init_scale"] == s])
@@ -92,7 +105,7 @@ def test_optimizers_experiment_runs_and_reports(tmp_path):
     paths = optimizers.EXPERIMENT.plot(store, tmp_path / "fig")
     assert len(paths) == 2 and set(result["captions"]) == {p.stem for p in paths}
     protocol = result["protocol"]["rows"]
-    assert {r[0] for r in protocol} >= {"data", "methods", "lr picked by"}
+    assert {r[0] for r in protocol} >= {"data", "methods", "lr picked by", "validation examples (held out of training)"}
     assert next(r for r in protocol if r[0] == "methods")[2] == "adam, gd"  # read from the configs
     assert optimizers.EXPERIMENT.run(TINY, store, progress=False) == ids  # resumes: nothing new
     assert optimizers_report.FIT_LOSS > 0
@@ -101,6 +114,35 @@ def test_optimizers_experiment_runs_and_reports(tmp_path):
 def test_bad_optimizers_config_is_a_config_error():
     with pytest.raises(ConfigError, match="unknown method"):
         optimizers.EXPERIMENT.config("smoke", sets=["methods=gd,rmsprop"])
+    with pytest.raises(ConfigError, match="n_train \\+ n_val"):
+        optimizers.EXPERIMENT.config("smoke", sets=["n_train=3900"])
+    with pytest.raises(ConfigError, match="unknown schedule"):
+        optimizers.EXPERIMENT.config("smoke", sets=["schedule=linear"])
+
+
+def test_validation_rows_are_held_out_of_training_and_ids_pin_the_protocol():
+    job = optimizers.jobs(TINY)[0][1]
+    from genlab.data import datasets
+    train = datasets.build(job.data)["x"]
+    x_val = optimizers.held_out(job)[0]
+    assert not any((train == row).all(axis=1).any() for row in x_val)  # no validation row is trained on
+    decayed = optimizers.jobs(dataclasses.replace(TINY, schedule="step"))[0][1]
+    assert decayed.train.schedule == "step" and decayed.run_id("optimizers") != job.run_id("optimizers")
+    # the quick preset's first job: its id changes only with the protocol
+    assert optimizers.jobs(optimizers.PRESETS["quick"])[0][1].tags == {"method": "gd", "init_scale": 1.0, "n_val": 500}
+
+
+@pytest.mark.parametrize("candidates, picked", [
+    # highest validation accuracy among the lrs that fitted, not the lowest training loss
+    ({0.1: (0.40, True, True), 0.3: (0.45, True, True), 1.0: (0.43, True, True)}, 0.3),
+    # a better validation accuracy at an lr that did not fit (or diverged) is not picked
+    ({0.1: (0.40, True, True), 0.3: (0.50, True, False), 1.0: (0.55, False, False)}, 0.1),
+    # no lr fitted: the best among the finished ones
+    ({0.1: (0.40, True, False), 0.3: (0.45, True, False), 1.0: (0.60, False, False)}, 0.3),
+    ({0.1: (float("nan"), False, False), 0.3: (float("nan"), False, False)}, 0.1),
+])
+def test_lr_is_picked_on_validation_among_fitted_lrs(candidates, picked):
+    assert optimizers_claims.pick_lr(candidates) == picked
 
 
 # ---------------------------------------------------------------- headline checks can fail
@@ -108,12 +150,12 @@ LOW = {0: 1e-4, 1: 3e-4, 2: 2e-4, 3: 1e-4}
 
 
 def test_every_method_reached_the_target_is_a_fact_about_every_seed():
-    ok = optimizers_report.claim_reached({"gd": LOW, "adam": {s: 1e-3 for s in LOW}})
+    ok = optimizers_claims.claim_reached({"gd": LOW, "adam": {s: 1e-3 for s in LOW}})
     assert ok.verdict == "ok" and ok.method == "exact (deterministic)"
-    one_seed_short = optimizers_report.claim_reached({"gd": LOW, "adam": {**LOW, 2: 0.05}})
+    one_seed_short = optimizers_claims.claim_reached({"gd": LOW, "adam": {**LOW, 2: 0.05}})
     assert one_seed_short.verdict == "MISS"
     assert one_seed_short.effect == pytest.approx(np.log10(0.05))  # the worst seed is shown
-    diverged = optimizers_report.claim_reached({"gd": {**LOW, 1: float("nan")}})
+    diverged = optimizers_claims.claim_reached({"gd": {**LOW, 1: float("nan")}})
     assert diverged.verdict == "MISS"
 
 
@@ -128,7 +170,7 @@ def test_every_method_reached_the_target_is_a_fact_about_every_seed():
 ])
 def test_sgd_family_beats_adaptive_is_a_paired_test(sgd_acc, ada_acc, ada_loss, verdict):
     loss = {"sgd": {s: 1e-4 for s in sgd_acc}, "adam": ada_loss}
-    v = optimizers_report.claim_sgd_beats_adaptive("sgd", "adam", {"sgd": sgd_acc, "adam": ada_acc}, loss)
+    v = optimizers_claims.claim_sgd_beats_adaptive("sgd", "adam", {"sgd": sgd_acc, "adam": ada_acc}, loss)
     assert v.verdict == verdict
     if verdict == "ok":
         assert v.effect == pytest.approx(np.mean([sgd_acc[s] - ada_acc[s] for s in sgd_acc]))
@@ -137,12 +179,48 @@ def test_sgd_family_beats_adaptive_is_a_paired_test(sgd_acc, ada_acc, ada_loss, 
 
 def test_without_learning_no_headline_row_says_ok(tmp_path):
     """Ten optimizer steps (two seeds): no method reaches the training-loss target, so neither
-    the target row nor the SGD-vs-adaptive comparison may pass."""
+    the target row, the SGD-vs-adaptive comparison nor the different-solutions row may pass
+    (and from one init, barely moved, the methods' predictions hardly differ)."""
     store = open_store(tmp_path / "s.sqlite")
     cfg = dataclasses.replace(TINY, seeds=2, steps=10, eval_every=5, init_scales=())
     optimizers.EXPERIMENT.run(cfg, store, progress=False)
     headline = optimizers.EXPERIMENT.analyze(store)["headline"]
     checked = [r for r in headline if r["check"]]
-    assert len(checked) == 2 and not any(r["check"] == "ok" for r in checked)
+    assert len(checked) == 3 and not any(r["check"] == "ok" for r in checked)
     assert all(r["check"] == "MISS" for r in checked)
     assert {"claim", "effect", "interval", "n", "verdict"} <= set(checked[0])
+
+
+# ---------------------------------------------------------------- different solutions
+def test_by_method_pairs_same_seed_across_methods_and_seeds_within_a_method():
+    p = {("gd", 0): np.array([0, 0, 0, 0]), ("gd", 1): np.array([1, 1, 0, 0]),
+         ("adam", 0): np.array([0, 0, 0, 1]), ("adam", 1): np.array([1, 1, 1, 1])}
+    between, within = optimizers_solutions.by_method(p, optimizers_solutions.disagreement)
+    assert between == {"adam": pytest.approx(0.375), "gd": pytest.approx(0.375)}  # (1/4 + 2/4) / 2
+    assert within == {"adam": pytest.approx(0.75), "gd": pytest.approx(0.5)}
+    d_between, _ = optimizers_solutions.by_method({k: v.astype(float) for k, v in p.items()},
+                                                  optimizers_solutions.distance)
+    assert d_between["gd"] == pytest.approx((1.0 + np.sqrt(2.0)) / 2)
+
+
+FIT = {m: {0: 1e-4, 1: 2e-4} for m in ("gd", "sgd", "momentum", "adam", "adagrad")}
+
+
+@pytest.mark.parametrize("between, within, loss, verdict", [
+    ({"gd": 20.0, "sgd": 22.0, "momentum": 21.0, "adam": 25.0, "adagrad": 24.0},
+     {"gd": 10.0, "sgd": 11.0, "momentum": 12.0, "adam": 13.0, "adagrad": 12.5}, FIT, "ok"),
+    # from one init the methods agree more than one method's seeds do: MISS
+    ({"gd": 8.0, "sgd": 9.0, "momentum": 8.5, "adam": 10.0, "adagrad": 9.5},
+     {"gd": 20.0, "sgd": 22.0, "momentum": 21.0, "adam": 25.0, "adagrad": 24.0}, FIT, "MISS"),
+    ({"gd": 20.0, "sgd": 12.0, "momentum": 21.0, "adam": 11.0, "adagrad": 24.0},
+     {"gd": 15.0, "sgd": 22.0, "momentum": 16.0, "adam": 18.0, "adagrad": 17.0}, FIT, "inconclusive"),
+    # different, but a method never reached ~zero training loss: not the claim
+    ({"gd": 20.0, "sgd": 22.0, "momentum": 21.0, "adam": 25.0, "adagrad": 24.0},
+     {"gd": 10.0, "sgd": 11.0, "momentum": 12.0, "adam": 13.0, "adagrad": 12.5},
+     {**FIT, "adam": {0: 0.3, 1: 0.2}}, "MISS"),
+])
+def test_different_solutions_is_paired_by_method_and_needs_the_loss_target(between, within, loss, verdict):
+    v = optimizers_claims.claim_different_solutions(between, within, loss)
+    assert v.verdict == verdict
+    assert v.effect == pytest.approx(np.mean([between[m] - within[m] for m in between]))  # lead: the main claim
+    assert "paired t over methods" in v.method
