@@ -11,7 +11,7 @@ from genlab.store import Store
 from genlab.sweep.local import initial_params
 from genlab.train import prune
 
-CFG = dataclasses.replace(lottery.PRESETS["smoke"], width=32, steps=40, eval_every=20, imp_steps=40,
+CFG = dataclasses.replace(lottery.PRESETS["smoke"], width=32, steps=40, score_step=27, eval_every=20, imp_steps=40,
                           imp_eval_every=20, ablation_steps=40, ablation_eval_every=20)
 
 
@@ -43,26 +43,40 @@ def test_pruned_weights_are_exactly_zero_after_training(run):
 
 
 def test_ticket_is_layerwise_magnitude_of_the_previous_round(run):
+    """As the notebook: each layer's weight and bias ranked together, magnitudes read from the
+    parent's params at score_step (its train_model's kept checkpoint), not its final ones."""
     by = {(j.tags["line"], j.seed): j for j in protocols.mnist1d_jobs(CFG, 2)}
     parents = {(j.tags["line"], j.seed): j for j in protocols.mnist1d_jobs(CFG, 1)}
     for trial in range(CFG.seeds):
         parent = parents[("ticket", trial)]
-        expected = prune.prune_layerwise(_load(run, parent, "mask"),
-                                         prune.magnitude_scores(_load(run, parent, "final")), 0.8)
+        scored = _load(run, parent, f"step_{CFG.score_step}")
+        assert not np.array_equal(_leaves(scored)[0], _leaves(_load(run, parent, "final"))[0])
+        expected = prune.prune_by_layer(_load(run, parent, "mask"), prune.magnitude_scores(scored), 0.8)
         for a, b in zip(_leaves(_load(run, by[("ticket", trial)], "mask")), _leaves(expected)):
             np.testing.assert_array_equal(a, b)
             assert np.all(_leaves(_load(run, parent, "mask"))[0][_leaves(expected)[0]])
 
 
+def _kept_per_layer(mask) -> dict[str, int]:
+    """Entries kept per layer, its weight and bias together (what the notebook's ranking fixes)."""
+    out: dict[str, int] = {}
+    for path, m in jax.tree_util.tree_flatten_with_path(mask)[0]:
+        out[prune.layer_of(path)] = out.get(prune.layer_of(path), 0) + int(np.sum(m))
+    return out
+
+
 def test_random_masks_match_the_tickets_per_layer_sparsity(run):
     for jobs in (protocols.mnist1d_jobs(CFG, 2), protocols.imp_jobs(CFG, 2)):
         by = {(j.tags["line"], j.seed): j for j in jobs}
-        ticket_line, random_line = ("ticket", "random") if "ticket" in {k[0] for k in by} else \
-            ("init", "random_prune")
+        search = "ticket" in {k[0] for k in by}
+        ticket_line, random_line = ("ticket", "random") if search else ("init", "random_prune")
         for trial in range(CFG.seeds):
             ticket = _load(run, by[(ticket_line, trial)], "mask")
             random = _load(run, by[(random_line, trial)], "mask")
-            assert prune.layer_sparsity(random) == prune.layer_sparsity(ticket)
+            if search:  # per layer (weight and bias ranked together), as the notebook
+                assert _kept_per_layer(random) == _kept_per_layer(ticket)
+            else:       # imp: per leaf
+                assert prune.layer_sparsity(random) == prune.layer_sparsity(ticket)
             assert not np.array_equal(random.stem.weight, ticket.stem.weight)
 
 
@@ -105,9 +119,26 @@ def test_analysis_and_figures_from_the_store(run, tmp_path):
     rows = {r[0]: r for r in result["protocol"]["rows"]}
     assert rows["search: steps per round"][2:] == ["40", "DEVIATES"]
     assert rows["learning rate"][2:] == ["0.02", "same"]
+    assert [r[2:] for k, r in rows.items() if k.startswith("pruning: unit ranked")] == [["layer", "same"]]
+    assert [r[2:] for k, r in rows.items() if k.startswith("pruning: magnitudes")] == [["27", "DEVIATES"]]
+    assert rows["ablation: chunks order (10-sample blocks)"][2:] == ["3, 4, 1, 2", "same"]
     paths = lottery.plot(run, tmp_path)
     assert len(paths) == 3 and all(p.exists() for p in paths)
     assert {p.stem for p in paths} == set(result["captions"])
+
+
+def test_chunks_input_is_the_notebooks_halves_swapped():
+    """The notebook's chunks variant: blocks 3, 4, 1, 2 of 10 samples (its halves swapped)."""
+    from genlab.data import corrupt
+    perm = corrupt.chunk_permutation(40, 10, lottery.config.CHUNKS_SEED)
+    np.testing.assert_array_equal(perm, np.r_[20:40, 0:20])
+    assert CFG.ablation_data("chunks").seed == lottery.config.CHUNKS_SEED
+    assert CFG.ablation_data("shuffle").seed == CFG.ablation_data_seed
+
+
+def test_score_step_past_the_round_is_refused():
+    with pytest.raises(Exception, match="score_step"):
+        lottery.config.validate(dataclasses.replace(CFG, score_step=CFG.steps + 1))
 
 
 def test_adjacency_counts_kept_windows():

@@ -148,3 +148,25 @@ def test_degree_preserving_shuffle_breaks_contiguous_runs():
     def pairs(m):
         return (m[:, 1:] & m[:, :-1]).mean()
     assert pairs(prune.degree_preserving_shuffle(mask, seed=1)) < 0.5 * pairs(mask)
+
+
+def test_by_layer_ranks_a_layers_weight_and_bias_together_as_the_notebook():
+    """The notebook's get_mask on a layer's [weight, bias] vector: int(s * size) entries dropped
+    per layer, lowest scores first, one threshold across the layer's weight and bias."""
+    params = prune.params_of(Tiny(jax.random.key(4)))
+    scores = prune.magnitude_scores(params)
+    scores = eqx.tree_at(lambda t: t.l1.bias, scores, np.full(16, 10.0))  # biases outrank weights
+    mask = prune.prune_by_layer(prune.full_mask(params), scores, 0.8)
+    for layer, size in (("l1", 8 * 16 + 16), ("l2", 16 * 3 + 3)):
+        m = getattr(mask, layer)
+        assert int(m.weight.sum() + m.bias.sum()) == size - int(0.8 * size), layer
+    assert np.all(mask.l1.bias) and mask.l1.weight.sum() == 29 - 16  # not 20% of each leaf
+    for layer in ("l1", "l2"):
+        s, m = getattr(scores, layer), getattr(mask, layer)
+        flat_s = np.concatenate([np.ravel(s.weight), np.ravel(s.bias)])
+        flat_m = np.concatenate([np.ravel(m.weight), np.ravel(m.bias)])
+        assert flat_s[flat_m].min() >= flat_s[~flat_m].max()  # one threshold per layer
+    again = prune.prune_by_layer(mask, scores, 0.95)
+    for a, b in zip(jax.tree.leaves(mask), jax.tree.leaves(again)):
+        assert np.all(a[b])  # pruned entries stay pruned
+    assert prune.layer_of(jax.tree_util.tree_flatten_with_path(params)[0][1][0]) == "l1"

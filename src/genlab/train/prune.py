@@ -64,6 +64,35 @@ def prune_layerwise(mask, scores, sparsity: float, scope: str = "weights_and_bia
     return jax.tree_util.tree_map_with_path(one, mask, scores)
 
 
+def layer_of(path) -> str:
+    """The module a leaf belongs to ('blocks/0' for 'blocks/0/weight'): its weight and bias share it."""
+    name = leaf_name(path)
+    return name.rsplit("/", 1)[0] if "/" in name else name
+
+
+def prune_by_layer(mask, scores, sparsity: float):
+    """The MNIST-1D lottery notebook's layer-wise pruning: each layer's weight and bias are ranked
+    together, as one vector (its get_layer_vecs), and int(sparsity * size) of the layer's entries
+    are dropped, the lowest-scoring first; the rest keep the highest-scoring survivors of `mask`
+    (pruned entries stay pruned, as their score, |0|, is the lowest in the notebook)."""
+    leaves, treedef = jax.tree_util.tree_flatten_with_path(mask)
+    score_leaves = jax.tree.leaves(scores)
+    out = [np.asarray(m, bool) for _, m in leaves]
+    groups: dict[str, list[int]] = {}
+    for i, (path, _) in enumerate(leaves):
+        groups.setdefault(layer_of(path), []).append(i)
+    for members in groups.values():
+        flat_mask = np.concatenate([out[i].ravel() for i in members])
+        flat_scores = np.concatenate([np.asarray(score_leaves[i], np.float64).ravel() for i in members])
+        kept = _keep_top(flat_mask, flat_scores, flat_mask.size - int(sparsity * flat_mask.size))
+        offset = 0
+        for i in members:
+            size = out[i].size
+            out[i] = kept[offset:offset + size].reshape(out[i].shape)
+            offset += size
+    return jax.tree_util.tree_unflatten(treedef, out)
+
+
 def prune_global(mask, scores, fraction: float, scope: str = "weights"):
     """Remove `fraction` of the surviving prunable entries with the lowest scores, ranked over
     all prunable leaves together (Frankle & Carbin / open_lth sparse_global)."""

@@ -13,7 +13,7 @@ from genlab.experiments.lottery.levels import (
     run_level,
     template,
 )
-from genlab.experiments.lottery.protocols import mnist1d_jobs
+from genlab.experiments.lottery.protocols import mnist1d_jobs, ranking
 from genlab.train import prune
 
 POSITIONS = {"shuffled": "shuffle", "flipped": "flip", "chunks": "chunks",
@@ -29,7 +29,7 @@ def ablation_jobs(cfg: Config) -> list:
     return [make_job(cfg, cfg.ablation_spec(), protocol="ablation", line=line, level=level, trial=t,
                      sparsity=0.0 if is_dense(line) else cfg.schedule[level], lineage=tag,
                      data=cfg.ablation_data(POSITIONS.get(line, "none")),
-                     init_seed=REINIT_OFFSET + t if line == "reinit" else None)
+                     init_seed=REINIT_OFFSET + t if line == "reinit" else None, extra=ranking(cfg))
             for line in ABLATIONS for t in range(cfg.seeds)]
 
 

@@ -18,11 +18,12 @@ REINIT_OFFSET = 10_000  # init seed of a re-initialized ticket: trial + offset (
 
 def make_job(cfg: Config, spec: TrainSpec, *, protocol: str, line: str, level: int, trial: int,
              sparsity: float, lineage: str, data: DataSpec | None = None,
-             init_seed: int | None = None) -> Job:
+             init_seed: int | None = None, extra: dict | None = None) -> Job:
     """A lottery run. `lineage` names the pruning history (schedule prefix, rates) that produced
-    its mask, so two different histories never share a run id."""
+    its mask, so two different histories never share a run id; `extra`: more tags (how masks
+    were ranked), recorded in the run's config."""
     tags = {"protocol": protocol, "line": line, "level": level, "sparsity": round(float(sparsity), 6),
-            "lineage": lineage}
+            "lineage": lineage, **(extra or {})}
     return Job(model="mlp", data=data or DataSpec(), train=spec, lr=cfg.lr,
                model_kwargs={"width": cfg.width}, seed=trial, init_seed=init_seed, tags=tags)
 

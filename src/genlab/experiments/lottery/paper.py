@@ -2,6 +2,7 @@
 from the stored run configs) and the captions naming the figure each plot reproduces."""
 from __future__ import annotations
 
+from genlab.data import corrupt
 from genlab.report import conditions
 
 # (setting, the notebook's value, "config:<key>" or genlab's literal), per group of runs.
@@ -12,16 +13,15 @@ SEARCH = (("search: sparsity rounds", 100, "levels"),
           ("learning rate", 0.02, "config:lr"),
           ("hidden width", 500, "config:model_kwargs.width"),
           ("trials", 2, "trials"),
-          ("pruning: ranking within a layer", "weights and biases of a layer ranked together",
-           "weights and biases ranked as separate leaves"),
-          ("pruning: scores from", "train_model's kept checkpoint (issue 25: its step-1000 one)",
-           "final weights"))
+          ("pruning: unit ranked (layer = its weight and bias as one vector, int(s n) dropped)",
+           "layer", "config:tags.rank"),
+          ("pruning: magnitudes read after N updates (train_model's last kept checkpoint, "
+           "step 1000 of 0-1501)", 1001, "config:tags.score_step"))
 ABLATION = (("ablation: steps", 6000, "config:train.steps"),
             ("ablation: batch size", 500, "config:train.batch_size"),
             ("ablation: ticket sparsity", 0.919, "config:tags.sparsity"),
             ("ablation: data", "fresh MNIST-1D", "fresh MNIST-1D"),
-            ("ablation: chunks order", "blocks 3, 4, 1, 2 of 10 samples",
-             "a fixed random order of the 10-sample blocks"),
+            ("ablation: chunks order (10-sample blocks)", "3, 4, 1, 2", "chunks"),
             ("ablation: nets on moved inputs", "dense, ticket, random on shuffled / flipped / chunks",
              "ticket on all three, dense on shuffled and flipped"),
             ("adjacency compared with", "a random ticket (uniform within each layer)",
@@ -47,6 +47,14 @@ def _literal(runs: list[dict], what: str):
     return len({r["seed"] for r in runs})  # trials
 
 
+def _chunk_order(runs: list[dict]) -> str:
+    """The block order (1-based) of the stored chunks runs' inputs, e.g. "3, 4, 1, 2"."""
+    seeds = {r["config"]["data"]["seed"] for r in runs if r["config"]["data"].get("positions") == "chunks"}
+    orders = {", ".join(str(int(b) // 10 + 1) for b in corrupt.chunk_permutation(40, 10, s)[::10])
+              for s in seeds}
+    return " / ".join(sorted(orders)) or "not run"
+
+
 def _rows(runs: list[dict], published) -> list[list]:
     resolved = [(s, p, _literal(runs, v) if v in ("levels", "trials") else v) for s, p, v in published]
     return conditions.protocol(runs, resolved)["rows"] if runs else []
@@ -68,6 +76,7 @@ def protocol_table(runs: list[dict]) -> dict:
     search = [r for r in runs if r["config"]["tags"]["protocol"] == "mnist1d"]
     ablation = [r for r in runs if r["config"]["tags"]["protocol"] == "ablation"]
     tickets = [r for r in ablation if r["config"]["tags"]["line"] == "ticket"]
+    moved = [(s, p, _chunk_order(ablation) if v == "chunks" else v) for s, p, v in ABLATION[2:]]
     rows = (_rows(search, SEARCH) + _imp_rows(imp) + _rows(ablation, ABLATION[:2])
-            + _rows(tickets, ABLATION[2:]))
+            + _rows(tickets, moved))
     return {"columns": ["setting", "paper", "genlab (stored configs)", "deviation"], "rows": rows}

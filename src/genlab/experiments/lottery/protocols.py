@@ -17,13 +17,30 @@ from genlab.train import prune
 # ---- mnist1d: each round prunes every layer to the schedule's next sparsity ----
 
 
+def ranking(cfg: Config) -> dict:
+    """The tags that say how the search ranked its masks (recorded by every run they shape)."""
+    return {"rank": cfg.rank, "score_step": "final" if cfg.score_step is None else cfg.score_step}
+
+
 def mnist1d_jobs(cfg: Config, level: int) -> list:
     """Level 0: the dense network per trial; later levels: magnitude ticket and random ticket."""
     lines = ("dense",) if level == 0 else ("ticket", "random")
     tag = lineage("mnist1d", cfg.schedule[:level + 1])
     return [make_job(cfg, cfg.search_spec(), protocol="mnist1d", line=line, level=level, trial=t,
-                     sparsity=cfg.schedule[level], lineage=tag)
+                     sparsity=cfg.schedule[level], lineage=tag, extra=ranking(cfg))
             for line in lines for t in range(cfg.seeds)]
+
+
+def score_params(store, cfg: Config, job):
+    """The params a run's magnitudes are read from: its snapshot at score_step, or its final ones."""
+    return load(store, cfg, job, "final" if cfg.score_step is None else f"step_{cfg.score_step}")
+
+
+def prune_round(cfg: Config, mask, scores, sparsity: float):
+    """One round of the search: the notebook's per-layer ranking, or each leaf on its own."""
+    if cfg.rank == "layer":
+        return prune.prune_by_layer(mask, scores, sparsity)
+    return prune.prune_layerwise(mask, scores, sparsity, "weights_and_biases")
 
 
 def _mnist1d_parent(cfg: Config, job):
@@ -41,20 +58,19 @@ def _mnist1d_masks(store, cfg: Config, jobs: list):
             continue
         parent = _mnist1d_parent(cfg, job)
         if job.tags["line"] == "ticket":
-            scores = prune.magnitude_scores(load(store, cfg, parent, "final"))
+            scores = prune.magnitude_scores(score_params(store, cfg, parent))
         else:
             scores = prune.random_scores(template(cfg.width), seed=1000 * level + job.seed)
-        masks.append(prune.prune_layerwise(load(store, cfg, parent, "mask"), scores,
-                                           cfg.schedule[level], "weights_and_biases"))
+        masks.append(prune_round(cfg, load(store, cfg, parent, "mask"), scores, cfg.schedule[level]))
     return masks, None
 
 
 def run_mnist1d(cfg: Config, store, advance) -> list[str]:
-    ids = []
+    ids, snaps = [], () if cfg.score_step is None else (cfg.score_step,)
     for level in range(len(cfg.schedule)):
         jobs = mnist1d_jobs(cfg, level)
         ids += run_level(store, jobs, lambda todo: _mnist1d_masks(store, cfg, todo),
-                         on_chunk=lambda i: advance())
+                         snapshot_steps=snaps, on_chunk=lambda i: advance())
     return ids
 
 
