@@ -1,6 +1,7 @@
 """Terminal rendering of an analysis: conditions, headline (published | expected | genlab), tables."""
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from genlab import claims
@@ -22,6 +23,22 @@ def headline_cells(row: dict) -> list[str]:
     return [_cell(row.get("name")), _cell(row.get("paper")), _cell(row.get("expected")),
             _cell(row.get("ours")), _cell(row.get("seeds"), ""), _cell(claim, ""),
             _cell(row.get("stat"), ""), _cell(row.get("check"), "")]
+
+
+def print_headline_row(console, row: dict) -> None:
+    """One headline row as a block (a table this wide wraps every cell in a terminal):
+    verdict, quantity and genlab's value, then the published / expected values, the claim
+    tested with its method, the effect with its interval and n, and the note."""
+    check = row.get("check") or "no check"
+    style = {"ok": "green", "MISS": "bold red"}.get(check.split(":")[0], "yellow")
+    console.print(f"[{style}]\\[{escape(check)}][/{style}] {escape(str(row.get('name')))}: genlab "
+                  f"{escape(_cell(row.get('ours')))}" + (f", seeds {row['seeds']}" if row.get("seeds") else ""))
+    fields = [("published", row.get("paper")), ("expected", row.get("expected")),
+              ("claim", f"{row['claim']} ({row.get('method') or 'no interval'})" if row.get("claim") else None),
+              ("effect", row.get("stat")), ("note", row.get("note"))]
+    for label, value in fields:
+        if value not in (None, ""):
+            console.print(f"    {label}: {escape(str(value))}", soft_wrap=False)
 
 
 def count_line(rows: list[dict]) -> str:
@@ -53,12 +70,10 @@ def print_analysis(console, analysis: dict, summary: dict | None = None) -> None
     if analysis.get("protocol"):
         _print_table(console, "protocol vs paper", analysis["protocol"])
     if analysis.get("headline"):
-        t = Table(title="headline: published vs genlab")
-        for c in HEADLINE_COLUMNS:
-            t.add_column(c)
+        console.print("[bold]headline: published vs genlab[/bold] (each check a test over seeds: "
+                      "effect [95% interval], n)")
         for h in analysis["headline"]:
-            t.add_row(*headline_cells(h))
-        console.print(t)
+            print_headline_row(console, h)
         console.print("checks: " + count_line(analysis["headline"]))
     for title, tab in analysis.get("tables", {}).items():
         _print_table(console, title, tab)
