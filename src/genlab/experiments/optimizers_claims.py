@@ -74,8 +74,9 @@ def claim_different_solutions(between: dict, within: dict, final_loss: dict) -> 
                                   "(same init) than from its own runs at other seeds")
     differ = dataclasses.replace(differ, method=differ.method.replace("over seeds", "over methods"),
                                  kind="between − within > 0, paired by method")
-    return claims.all_of([differ, claim_reached(final_loss)], lead=0,
+    both = claims.all_of([differ, claim_reached(final_loss)], lead=0,
                          claim="optimizers that all reach ~zero training loss land on different "
                                "solutions: test-prediction disagreement between methods from the "
                                "same init exceeds that between seeds of one method",
                          kind="paired by method, and every method reached the target")
+    return dataclasses.replace(both, n=differ.n)  # n counts methods, the units of the test

@@ -72,7 +72,8 @@ def rows(store, model: str, at_tuned: dict, final_loss: dict) -> list[dict]:
     ours = (f"between methods (same init) {np.mean(list(between.values())):.1f}% vs between seeds "
             f"{np.mean(list(within.values())):.1f}% of test examples")
     out = [claims.row(name, claim_different_solutions(between, within, final_loss), ours=ours,
-                      paper=PAPER, expected="between methods > between seeds")]
+                      paper=PAPER, expected="between methods > between seeds",
+                      seeds=len({s for _, s in preds}))]
     pb, pw = by_method(params, distance)
     init = tables.summary_stat([r for runs in at_tuned.values() for r in runs], "params/distance_from_init")
     out.append(claims.row(
