@@ -224,3 +224,62 @@ def test_fifty_steps_say_ok_nowhere(tmp_path):
     rows = dmf.EXPERIMENT.analyze(store)["headline"]
     assert [h["name"] for h in rows if h["check"] == OK] == []
     assert sum(h["check"] == MISS for h in rows) >= 4  # decided, not merely inconclusive
+
+
+# ------------------------------------------------------------------- second wave (issue 25)
+GAP_SCALES = (1e-6, 1e-4, 1e-3, 1e-2)
+
+
+@pytest.mark.parametrize("gap, fits, verdict", [
+    # depth 2 falls below the minimizer as init -> 0 (log10 MSE gap at init 1e-6 ... 1e-2)
+    ({0: [-1.2, -0.6, -0.1, 0.0], 1: [-0.9, -0.5, -0.05, 0.02], 2: [-1.0, -0.7, -0.2, 0.0]}, FIT, OK),
+    # the minimizer's error at every init: no departure
+    ({0: [0.01, 0.0, -0.01, 0.0], 1: [0.0, 0.02, 0.0, 0.01], 2: [-0.01, 0.0, 0.01, 0.0]}, FIT, MISS),
+    ({0: [-1.2, -0.6, -0.1, 0.0], 1: [-0.9, -0.5, -0.05, 0.02], 2: [-1.0, -0.7, -0.2, 0.0]}, UNFIT, MISS),
+])
+def test_depth_two_departs_from_the_minimizer_as_init_shrinks(gap, fits, verdict):
+    assert checks.claim_departs(GAP_SCALES, gap, fits).verdict == verdict
+
+
+def test_recovery_threshold_is_the_smallest_count_from_which_on_every_count_recovers():
+    counts = (300, 600, 1500)
+    assert checks.threshold(counts, [1e-5, 1e-5, 1e-6]) == 300
+    assert checks.threshold(counts, [0.1, 1e-5, 1e-6]) == 600
+    assert checks.threshold(counts, [1e-5, 0.1, 1e-6]) == 1500  # must hold from there on
+    assert checks.threshold(counts, [0.1, 0.1, 0.1]) == 3000    # not on the grid
+
+
+@pytest.mark.parametrize("deep, nuclear, fits, verdict", [
+    ({0: 600, 1: 600, 2: 600}, {0: 1500, 1: 3000, 2: 1500}, FIT, OK),
+    ({0: 1500, 1: 3000, 2: 1500}, {0: 600, 1: 600, 2: 600}, FIT, MISS),   # needs more
+    ({0: 600, 1: 600, 2: 600}, {0: 1500, 1: 3000, 2: 1500}, UNFIT, MISS),
+])
+def test_depth_needs_fewer_observations(deep, nuclear, fits, verdict):
+    assert checks.claim_threshold(deep, nuclear, fits, 3).verdict == verdict
+
+
+def test_global_rms_follows_the_authors_group_rmsprop():
+    """DmfSpec's global_rms is GroupRMSprop (opt.py): v = a v + (1-a) ||g||^2, bias-corrected,
+    step lr g / (sqrt(v) + eps), with the decay and eps the config gives."""
+    import jax.numpy as jnp
+    spec = dmf_run.DmfSpec(steps=10, batch_size=1, eval_every=10, optimizer="global_rms", loss="mse",
+                           rms_decay=0.99, rms_eps=1e-4)
+    opt = spec.optimizer_fn()(lr=1e-3, weight_decay=0.0)
+    params = {"a": jnp.zeros(3), "b": jnp.zeros(2)}
+    state = opt.init(params)
+    v, a = 0.0, 0.99
+    for step, g in enumerate([np.array([1e-5, 2e-5, 0.0, 3e-5, 1e-5]), np.array([0.3, -0.1, 0.2, 0.0, 0.1])], 1):
+        grads = {"a": jnp.asarray(g[:3]), "b": jnp.asarray(g[3:])}
+        updates, state = opt.update(grads, state, params)
+        v = a * v + (1 - a) * float(np.sum(g ** 2))
+        expect = -1e-3 * g / (np.sqrt(v / (1 - a ** step)) + 1e-4)
+        got = np.concatenate([np.asarray(updates["a"]), np.asarray(updates["b"])])
+        np.testing.assert_allclose(got, expect, rtol=1e-4)
+    assert dmf.EXPERIMENT.config("quick").rms_eps == 1e-4 and dmf.EXPERIMENT.config("quick").lr == 1e-3
+
+
+def test_schatten_probe_is_the_authors_sum_of_singular_values_to_the_two_over_depth():
+    model = Factorization(key=jr.key(0), size=12, depth=3)
+    singular = np.linalg.svd(np.asarray(model.matrix()), compute_uv=False)
+    np.testing.assert_allclose(float(dmf_run.probe(model)["matrix/schatten"]),
+                               np.sum(singular ** (2 / 3)), rtol=1e-4)

@@ -45,4 +45,6 @@ def solution_summary(solution: np.ndarray, target: np.ndarray, indices: np.ndarr
            "matrix/nuclear_norm": float(singular.sum()),
            "matrix/effective_rank": float(effective_rank(singular))}
     out.update({f"sv/{i + 1}": float(s) for i, s in enumerate(singular[:10])})
+    # Schatten-2/N quasi-norm^(2/N) for the depths a factorization is compared at (run.probe)
+    out.update({f"matrix/schatten_{n}": float(np.sum(singular ** (2.0 / n))) for n in (1, 2, 3, 4)})
     return out
