@@ -12,13 +12,13 @@ from genlab.data import arrays, matrices
 from genlab.experiments.dmf.config import Config
 from genlab.experiments.dmf.nuclear import minimize_nuclear_norm, solution_summary
 from genlab.models.factorization import Factorization, spectrum_probe
+from genlab.optim import make_optimizer, schedule_fn
 from genlab.provenance import provenance
 from genlab.store import RunRecord
 from genlab.sweep import resume
 from genlab.sweep.computed import computed_id, run_computed
 from genlab.sweep.progress import progress_bar
 from genlab.train.loop import FINITE, TrainSpec, diverged_step
-from genlab.optim import make_optimizer, schedule_fn
 from genlab.train.many import Members, train_many
 
 NAME = "dmf"
