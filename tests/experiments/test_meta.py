@@ -66,12 +66,66 @@ def test_meta_activation_smoke_end_to_end(store_path, tmp_path):
     assert out["protocol"]["rows"] and out["captions"].keys() == {"meta_activation"}
     row = _headline(out, "learned activation: test acc")
     assert row["claim"] and row["n"] == cfg.seeds
+    rows = {r[0].split(" (")[0]: r for r in out["protocol"]["rows"]}
+    assert rows["noise draw"][2:] == ["shared", "same"]
+    assert rows["inner init, data order and noise across outer steps"][2:] == ["reused", "same"]
+    assert rows["inner init at outer step 0"][3] == "DEVIATES"
     assert exp.plot(store, tmp_path)[0].stat().st_size > 0
+
+
+def test_shared_noise_is_one_vector_per_batch_within_the_amplitude_and_new_each_step():
+    """The notebook's forward_fn: h + .1*(2*rand(1, H) - 1), one draw for the whole batch."""
+    import jax
+    import jax.numpy as jnp
+
+    from genlab.data.sources import FiniteSource
+    from genlab.experiments.meta import activation_model as am
+    x = jnp.arange(300 * 40, dtype=jnp.float32).reshape(300, 40)
+    src = am.NoisySource(FiniteSource(x, jnp.zeros(300, jnp.int32), 100, "slices"), 228, 0.1)
+    key = jax.random.key(3)
+    _, (b0, _) = src.next(src.init(key), 0, key)
+    _, (b1, _) = src.next(src.init(key), 1, key)
+    assert b0.shape == (100, 40 + 228) and src.num_examples == 300
+    np.testing.assert_array_equal(b0[:, :40], x[:100])
+    noise = np.asarray(b0[:, 40:])
+    assert np.all(noise == noise[0]) and np.abs(noise).max() <= 0.1 and noise.std() > 0.03
+    assert not np.allclose(b1[0, 40:], b0[0, 40:])                      # a new offset each step
+    np.testing.assert_array_equal(src.next(src.init(key), 0, key)[1][0], b0)  # same key: same draws
+
+
+def test_shared_noise_mlp_is_the_noisy_mlp_plus_its_rows_offsets():
+    """Same init as learned.NoisyMLP; the row's hidden noise is added after a, g's inside g."""
+    import jax
+    import jax.numpy as jnp
+
+    from genlab.experiments.meta import activation_model as am
+    from genlab.models import learned
+    act = learned.LearnedActivation(key=jax.random.key(1))
+    key, x = jax.random.key(2), jnp.linspace(-2.0, 2.0, 40)
+    plain, shared = learned.NoisyMLP(act, key=key, width=16), am.SharedNoiseMLP(act, key=key, width=16)
+    quiet = jnp.concatenate([x, jnp.zeros(16 + am.G_HIDDEN)])
+    np.testing.assert_allclose(shared(quiet), plain(x), rtol=1e-6)      # no noise: the same net
+    h_noise, g_noise = jnp.full(16, 0.05), jnp.full(am.G_HIDDEN, 0.1)
+    noisy = shared(jnp.concatenate([x, h_noise, g_noise]))
+    pre = plain.hidden(x)
+    expected = plain.readout(act(pre) + act.scale * 0.1 * act.w_out.sum() + h_noise)
+    np.testing.assert_allclose(noisy, expected, rtol=1e-5, atol=1e-6)
+    fixed = am.SharedNoiseMLP(learned.FixedActivation("relu"), key=key, width=16)
+    assert fixed(jnp.concatenate([x, h_noise])).shape == (10,)
+
+
+def test_meta_activation_defaults_follow_the_notebooks_draws():
+    cfg = activation.PRESETS["quick"]
+    assert (cfg.noise_draw, cfg.inner_draws) == ("shared", "reused")
+    assert activation.protocol(cfg)["noise_draw"] == "shared"
+    old = activation.protocol(activation.Config(noise_draw="per_example", inner_draws="fresh"))
+    assert "noise_draw" not in old and "inner_draws" not in old       # old runs keep their ids
 
 
 @pytest.mark.parametrize("experiment, override", [
     (lr.EXPERIMENT, "starts=-1.0"), (lr.EXPERIMENT, "landscape_lrs=3.0,0.5,10"),
-    (activation.EXPERIMENT, "last_steps=999"), (activation.EXPERIMENT, "compare=relu,mish")])
+    (activation.EXPERIMENT, "last_steps=999"), (activation.EXPERIMENT, "compare=relu,mish"),
+    (activation.EXPERIMENT, "noise_draw=batch"), (activation.EXPERIMENT, "inner_draws=new")])
 def test_bad_configs_are_rejected_before_any_store(experiment, override):
     with pytest.raises(ConfigError):
         experiment.config("smoke", sets=[override])

@@ -16,6 +16,7 @@ from genlab.config import check
 from genlab.data.datasets import DataSpec, build
 from genlab.data.sources import FiniteSource
 from genlab.experiments.base import Experiment
+from genlab.experiments.meta import activation_model as am
 from genlab.experiments.meta import activation_report
 from genlab.experiments.protocol import Reference
 from genlab.models import learned
@@ -27,6 +28,8 @@ from genlab.train.meta_loop import MetaSpec, run_meta_group
 NAME = "meta_activation"
 CHECKPOINT = True
 FIXED = ("relu", "swish", "elu", "tanh", "softplus", "sigmoid")
+NOISE_DRAWS = ("shared", "per_example")  # the notebook's one vector per forward pass / per example
+INNER_DRAWS = ("reused", "fresh")        # inner init, data, noise: the same each outer step / new
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,7 +40,9 @@ class Config:
     inner_steps: int = 301        # differentiable RMSprop steps, batch 100, consecutive slices
     last_steps: int = 200         # meta-objective: mean of the last 200 inner training losses
     width: int = 128
-    noise: float = 0.1            # uniform ±noise on the hidden units while training
+    noise: float = 0.1            # uniform ±noise on the hidden units (and g's, when shared)
+    noise_draw: str = "shared"    # one draw per forward pass for the batch, also in g and at test
+    inner_draws: str = "reused"   # the notebook reseeds inside its inner loop: the same draws
     inner_lr: float = 1e-2
     decay: float = 0.4            # RMSprop squared-gradient decay (average initialised to ones)
     outer_steps: int = 301        # plain SGD on g's parameters, grads clipped to ±clip
@@ -81,12 +86,16 @@ def dataset(cfg: Config) -> dict:
 @functools.lru_cache(maxsize=16)
 def programs(cfg: Config, fixed: str | None = None) -> dict:
     """Objective and compiled functions for the learned activation (fixed=None) or a fixed one."""
-    d = dataset(cfg)
+    d, shared = dataset(cfg), cfg.noise_draw == "shared"
     source = FiniteSource(jnp.asarray(d["x"]), jnp.asarray(d["y"]), batch_size=100, batching="slices")
+    if shared:
+        source = am.NoisySource(source, am.noise_size(cfg.width, fixed is None), cfg.noise)
 
     def make_model(hyper, key):
         act = learned.FixedActivation(fixed) if fixed else learned.from_arrays(
             *(hyper[n] for n in learned.PARAM_NAMES))
+        if shared:
+            return am.SharedNoiseMLP(act, key=key, width=cfg.width)
         return learned.NoisyMLP(act, key=key, width=cfg.width, noise=cfg.noise)
     frozen = None if fixed else (lambda model: model.activation)
     constants = {"lr": jnp.asarray(cfg.inner_lr, jnp.float32)}
@@ -103,6 +112,23 @@ def accuracy(models, x, y) -> np.ndarray:
     return np.asarray(eqx.filter_jit(eqx.filter_vmap(one))(models))
 
 
+def test_accuracy(cfg: Config, models, x, y, seeds, learned_act: bool) -> np.ndarray:
+    """accuracy(), with the notebook's test-time noise when it is shared: one draw per member for
+    the whole evaluation (the same at every outer step)."""
+    if cfg.noise_draw != "shared":
+        return accuracy(models, x, y)
+
+    def one(model, key):
+        noisy = am.test_inputs(x, key, cfg.width, learned_act, cfg.noise)
+        return jnp.mean(jnp.argmax(jax.vmap(model)(noisy), -1) == y)
+    return np.asarray(eqx.filter_jit(eqx.filter_vmap(one))(models, am.test_keys(seeds)))
+
+
+def inner_keys(cfg: Config, seeds) -> dict:
+    """Init and data streams (and per-example noise keys unless the noise rides with the batch)."""
+    return hg.member_keys(seeds, noise=cfg.noise_draw != "shared")
+
+
 def run_meta(cfg: Config, store) -> list[str]:
     d, seeds = dataset(cfg), list(range(cfg.meta_seeds))
     x_test, y_test = jnp.asarray(d["x_test"][:cfg.test_examples]), jnp.asarray(d["y_test"][:cfg.test_examples])
@@ -111,16 +137,19 @@ def run_meta(cfg: Config, store) -> list[str]:
     configs = [{"kind": "meta", "seed": s, **protocol(cfg), "outer_steps": cfg.outer_steps,
                 "meta_lr": cfg.meta_lr, "clip": cfg.clip} for s in seeds]
     spec = MetaSpec(outer_steps=cfg.outer_steps, meta_lr=cfg.meta_lr, clip=cfg.clip,
-                    fresh_keys=True, snapshot_every=cfg.snapshot_every)
-    return run_meta_group(NAME, store, configs, programs(cfg)["grads"], hyper,
-                          hg.member_keys(seeds, noise=True), spec,
-                          extras=lambda h, models: {"test/acc": accuracy(models, x_test, y_test)},
+                    fresh_keys=cfg.inner_draws == "fresh", snapshot_every=cfg.snapshot_every)
+    return run_meta_group(NAME, store, configs, programs(cfg)["grads"], hyper, inner_keys(cfg, seeds), spec,
+                          extras=lambda h, models: {"test/acc": test_accuracy(cfg, models, x_test, y_test,
+                                                                              seeds, True)},
                           arrays=lambda h: {"activation": {n: np.asarray(v) for n, v in h.items()}})
 
 
 def protocol(cfg: Config) -> dict:
     names = ("num_samples", "inner_steps", "last_steps", "width", "noise", "inner_lr", "decay")
-    return {n: getattr(cfg, n) for n in names}
+    out = {n: getattr(cfg, n) for n in names}
+    # recorded only when they differ from the old behaviour, so those runs keep their ids
+    return out | ({} if cfg.noise_draw == "per_example" else {"noise_draw": cfg.noise_draw}) | (
+        {} if cfg.inner_draws == "fresh" else {"inner_draws": cfg.inner_draws})
 
 
 def learned_params(store, run_id: str) -> dict:
@@ -132,8 +161,9 @@ def _compare_all(cfg: Config, fixed: str | None, params: dict) -> tuple:
     """Mean inner loss over all steps and full-test-set accuracy for every seed (one program)."""
     d, seeds = dataset(cfg), list(range(cfg.seeds))
     hyper = {} if fixed else {n: jnp.stack([jnp.asarray(v)] * cfg.seeds) for n, v in params.items()}
-    loss, models = programs(cfg, fixed)["whole"](hyper, hg.member_keys(seeds, noise=True))
-    return np.asarray(loss), accuracy(models, jnp.asarray(d["x_test"]), jnp.asarray(d["y_test"]))
+    loss, models = programs(cfg, fixed)["whole"](hyper, inner_keys(cfg, seeds))
+    return np.asarray(loss), test_accuracy(cfg, models, jnp.asarray(d["x_test"]), jnp.asarray(d["y_test"]),
+                                           seeds, fixed is None)
 
 
 def run_compare(cfg: Config, store, params: dict, name: str) -> list[str]:
@@ -160,6 +190,8 @@ def validate(cfg: Config) -> None:
     check(cfg.meta_lr > 0 and cfg.clip > 0 and cfg.inner_lr > 0, "meta_lr, clip, inner_lr must be > 0")
     check(0 < cfg.decay < 1 and cfg.noise >= 0, "decay must be in (0, 1), noise >= 0")
     check(set(cfg.compare) <= set(FIXED), f"compare must be among {', '.join(FIXED)}")
+    check(cfg.noise_draw in NOISE_DRAWS, f"noise_draw must be one of {', '.join(NOISE_DRAWS)}")
+    check(cfg.inner_draws in INNER_DRAWS, f"inner_draws must be one of {', '.join(INNER_DRAWS)}")
     check(set(cfg.transfer_models) <= {"mlp", "cnn"}, "transfer_models must be among mlp, cnn")
 
 

@@ -138,11 +138,13 @@ def _protocol(store, kinds) -> dict:
         ("outer gradient clamp (±)", 0.1, "config:clip"),
         ("outer steps", 301, "config:outer_steps"),
         ("hidden-unit noise amplitude (uniform ±)", 0.1, "config:noise"),
-        ("noise draw", "one vector per forward pass, shared by the batch; also inside g and at test time",
-         "independent per example and unit; inner net only; training only"),
-        ("inner init and noise across outer steps",
-         "one draw reused from outer step 1 on (torch.manual_seed inside the inner loop)",
-         "a fresh draw at every outer step"),
+        ("noise draw (shared: one vector per forward pass for the whole batch, on the hidden "
+         "units and inside g, in training and at test time; per_example: independent draws, "
+         "training only)", "shared", "config:noise_draw"),
+        ("inner init, data order and noise across outer steps (reused: the same draws; the "
+         "notebook's torch.manual_seed inside its inner loop)", "reused", "config:inner_draws"),
+        ("inner init at outer step 0", "another draw (made before the first manual_seed)",
+         "the same draw as every later step"),
         ("inner test accuracy: first k test examples, k", 500, test),
         ("meta-runs: seeds", 0, "config:seed"),
     ])["rows"]
@@ -165,11 +167,14 @@ CAPTIONS = {"meta_activation": (
 NOTES = [
     ("Inner: MLP 40-128-10 with a(x) = ELU(x) + 0.2·g(x), ±0.1 uniform noise on the hidden units, "
      "RMSprop (lr 1e-2, decay 0.4, average initialised to ones), batch 100, consecutive slices "
-     "of a regenerated 10,000-sample MNIST-1D; a fresh inner init and noise at every outer step."),
+     "of a regenerated 10,000-sample MNIST-1D. As the notebook: one noise vector per forward pass, "
+     "shared by the batch, on the hidden units and inside g, also at test time; the same inner "
+     "init, data order and noise sequence at every outer step (config noise_draw, inner_draws)."),
     ("Backward pass through the inner loop uses jax.checkpoint per chunk of ≈√steps steps."),
     ("Comparison table: mean over ALL inner steps (as the published fixed-activation numbers); "
      "the meta-objective itself averages the last 200. Its test accuracy is on all 2,000 test "
-     "examples, without noise; the meta-run's inner test accuracy on the first test_examples."),
+     "examples, the meta-run's inner test accuracy on the first test_examples (both with the "
+     "notebook's one test-time noise draw when noise_draw is shared)."),
     ("The checks read test accuracy, as the paper's claims do (the meta-objective is the training "
      "loss meta-training lowers by construction). One meta-run (n = 1) cannot decide a claim about "
      "meta-training: run more meta_seeds for an interval."),
