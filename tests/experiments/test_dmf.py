@@ -127,7 +127,8 @@ def test_depth_gives_a_low_rank_solution_where_depth_one_does_not():
 
 TINY = Config(size=10, rank=1, observed=(30, 50), depths=(1, 2), reference_observed=50,
               init_observed=(50,), init_depths=(2,), init_scales=(1e-1, 1e-2), optimizer_depths=(2,),
-              gd_lrs=(1.0,), adam_lrs=(1e-3,), steps=200, eval_every=100)
+              gd_lrs=(1.0,), adam_lrs=(1e-3,), steps=200, eval_every=100, dynamics_steps=200,
+              dynamics_eval_every=20)
 
 
 def test_experiment_runs_analyzes_plots_and_resumes(tmp_path):
@@ -283,3 +284,13 @@ def test_schatten_probe_is_the_authors_sum_of_singular_values_to_the_two_over_de
     singular = np.linalg.svd(np.asarray(model.matrix()), compute_uv=False)
     np.testing.assert_allclose(float(dmf_run.probe(model)["matrix/schatten"]),
                                np.sum(singular ** (2 / 3)), rtol=1e-4)
+
+
+def test_dynamics_runs_are_plain_gd_from_the_scaled_identity_and_stay_out_of_the_panels():
+    groups = dmf_run.programs(TINY)
+    dynamics = [c for cs in groups.values() for c in cs if c.get("init") == "identity"]
+    assert dynamics and {(c["optimizer"], c["lr"], c["steps"]) for c in dynamics} == {("sgd", 1.0, 200)}
+    model = dmf_run._make_factorization(8, 2, "identity", jr.key(0)).scale_init(1e-2)
+    np.testing.assert_allclose(np.asarray(model.matrix()), 1e-2 * np.eye(8), rtol=1e-5)
+    gaussian = [c for cs in groups.values() for c in cs if c.get("init") is None]
+    assert all(c["optimizer"] != "sgd" or c["lr"] in TINY.gd_lrs for c in gaussian)

@@ -64,8 +64,9 @@ def init_figure(data, outdir):
 
 
 def singular_value_figure(store, data, outdir):
-    main = select(data["trained"], num_observed=data["reference"], optimizer="global_rms",
-                  init_scale=data["main_scale"], seed=0)
+    main = select(data["dynamics"], seed=0) or select(  # plain GD from identity (Fig. 3)
+        data["trained"], num_observed=data["reference"], optimizer="global_rms",
+        init_scale=data["main_scale"], seed=0)
     depths = sorted({r["config"]["depth"] for r in main})[:3]
     fig, axes = figures.new_figure(ncols=max(len(depths), 1))
     for col, d in enumerate(depths):
@@ -73,7 +74,9 @@ def singular_value_figure(store, data, outdir):
         for i in range(1, 11):
             steps, values = metrics.get(f"sv/{i}", ([], []))
             ax.plot(steps, values, label=f"σ{i}" if i <= 6 else None)
-        ax.set(xlabel="step", ylabel="singular value", title=f"depth {d}, {data['reference']} observed")
+        c = select(main, depth=d)[0]["config"]
+        ax.set(xlabel="step", ylabel="singular value", xscale="symlog",
+               title=f"depth {d}, {c['optimizer']} lr {c['lr']:g}, {c['num_observed']} observed")
         ax.legend(fontsize=7)
     return figures.save(fig, outdir, "dmf_singular_values")
 

@@ -5,6 +5,7 @@ import dataclasses
 import functools
 import time
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 
@@ -42,15 +43,16 @@ class DmfSpec(TrainSpec):
 
 
 def programs(cfg: Config) -> dict[tuple, list[dict]]:
-    """{(depth, num_observed, optimizer): member configs}: the three panels, duplicates merged."""
+    """{(depth, num_observed, optimizer, init): member configs}: the panels, duplicates merged."""
     out: dict[tuple, dict[str, dict]] = {}
 
-    def add(depth, observed, optimizer, scales, lrs):
+    def add(depth, observed, optimizer, scales, lrs, **extra):
         for seed in range(cfg.seeds):
             for scale in scales:
                 for lr in lrs:
-                    c = member_config(cfg, depth, observed, optimizer, scale, lr, seed)
-                    out.setdefault((depth, observed, optimizer), {})[computed_id(NAME, c)] = c
+                    c = {**member_config(cfg, depth, observed, optimizer, scale, lr, seed), **extra}
+                    key = (depth, observed, optimizer, c.get("init", "gaussian"))
+                    out.setdefault(key, {})[computed_id(NAME, c)] = c
 
     for depth in cfg.depths:
         for observed in cfg.observed:
@@ -61,6 +63,9 @@ def programs(cfg: Config) -> dict[tuple, list[dict]]:
     for depth in cfg.optimizer_depths:
         for optimizer, lrs in cfg.optimizer_lrs().items():
             add(depth, cfg.reference_observed, optimizer, (cfg.init_scale,), lrs)
+    for depth in cfg.dynamics_depths:  # Fig. 3: plain GD from the identity scaled to the init size
+        add(depth, cfg.reference_observed, "sgd", (cfg.init_scale,), (cfg.dynamics_lr,), init="identity",
+            steps=cfg.dynamics_steps, eval_every=cfg.dynamics_eval_every)
     return {k: list(v.values()) for k, v in out.items()}
 
 
@@ -115,7 +120,7 @@ def train_program(configs: list[dict], run_ids: list[str], on_chunk=None) -> lis
                    rms_decay=c0.get("rms_decay", 0.999), rms_eps=c0.get("rms_eps", 1e-8))
     members = Members(seeds=tuple(c["seed"] for c in configs), lr=tuple(c["lr"] for c in configs),
                       init_scale=tuple(c["init_scale"] for c in configs))
-    make = functools.partial(_make_factorization, size, c0["depth"])
+    make = functools.partial(_make_factorization, size, c0["depth"], c0.get("init", "gaussian"))
     _, hist = train_many(make, members, source, evals, spec, source_axis=0, eval_axis=0,
                          on_chunk=on_chunk, stop_loss=c0["stop_loss"], probe=probe)
     wall, steps, prov = (time.perf_counter() - t0) / len(configs), spec.eval_steps(), provenance()
@@ -149,8 +154,13 @@ def _entry_data(prob: matrices.MatrixProblem) -> dict:
     return arrays.array_data(*(d[k] for k in arrays.KEYS))
 
 
-def _make_factorization(size, depth, key):
-    return Factorization(key=key, size=size, depth=depth)
+def _make_factorization(size, depth, init, key):
+    """Gaussian factors, or (init "identity", the authors' dynamics runs) every factor the
+    identity, which scale_init then scales by init_scale**(1/depth) as main.py does."""
+    model = Factorization(key=key, size=size, depth=depth)
+    if init == "identity":
+        model = eqx.tree_at(lambda m: m.factors, model, tuple(jnp.eye(size) for _ in range(depth)))
+    return model
 
 
 def solve_nuclear(c: dict) -> dict:
