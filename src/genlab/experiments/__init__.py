@@ -32,7 +32,7 @@ MODULES = {
 EXPECTED_WALL_S = {"deep_bootstrap": 295, "double_descent": 113, "baselines": 84, "ntk": 75,
                    "optimizers": 64, "meta_activation": 63, "spatial_prior": 62, "lottery": 60,
                    "dmf": 56, "randomization": 54, "pooling": 53, "implicit_linear": 19,
-                   "implicit_reg": 45,
+                   "implicit_reg": 70,
                    "meta_lr": 16, "expressivity": 8}
 
 

@@ -44,6 +44,9 @@ class Config:
     bn_optimizer: str = "momentum"
     bn_lr: float = 0.05
     bn_steps: int = 1000
+    # random labels on the first bn_random_n examples (None: n_train): fitting them is a question
+    # of capacity against n, and at 4000 neither net fits them within a few thousand steps
+    bn_random_n: int | None = 1000
 
 
 PRESETS = {
@@ -85,9 +88,10 @@ def jobs(cfg: Config) -> list[Job]:
         for norm in ("none", "batch"):
             kw = {**kwargs, "norm": norm} if norm != "none" else kwargs
             out += [Job(model=model, model_kwargs=kw, train=spec, lr=cfg.bn_lr, seed=s,
-                        data=DataSpec(n_train=cfg.n_train, condition=c, seed=s),
+                        data=DataSpec(n_train=n, condition=c, seed=s),
                         tags={"arch": arch, "norm": norm})
-                    for c in ("true", "random_labels") for s in range(cfg.seeds)]
+                    for c, n in (("true", cfg.n_train), ("random_labels", cfg.bn_random_n or
+                                                         cfg.n_train)) for s in range(cfg.seeds)]
     return list({j.run_id(NAME): j for j in out}.values())  # a job named twice trains once
 
 

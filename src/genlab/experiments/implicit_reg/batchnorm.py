@@ -139,7 +139,8 @@ def analyze(store, name: str) -> dict:
             "captions": {"implicit_reg_batchnorm": CAPTION}}
 
 
-PROTOCOL = (("batch norm: optimizer", "momentum", "config:train.optimizer"),
+PROTOCOL = (("batch norm: training examples (true, random labels)", 50000, "config:data.n_train"),
+            ("batch norm: optimizer", "momentum", "config:train.optimizer"),
             ("batch norm: learning rate", "0.1, decayed 0.95 per epoch (Inception)", "config:lr"),
             ("batch norm: models", "Inception with / w/o BatchNorm", "config:model"))
 CAPTION = ("Top: test accuracy of each net with and without batch norm on true labels; bottom: "
@@ -152,7 +153,9 @@ NOTES = [
      "(momentum 0.1). Both variants share the seed, the init of every shared weight and the "
      "minibatches, and train with SGD + momentum 0.9 as Zhang et al. (constant lr). Drops: the "
      "mean fall of the test accuracy between consecutive evaluations (a rise counts 0) after "
-     "the first quarter of training. Steps to fit: first evaluation at 100% train accuracy; a run that "
+     "the first quarter of training. Random labels are fit on the first bn_random_n training "
+     "examples (the protocol table's smaller size): fitting them is a matter of capacity "
+     "against n. Steps to fit: first evaluation at 100% train accuracy; a run that "
      "never fits counts at its budget in the paired difference (so the difference is a lower "
      "bound when the plain net never fits)."),
 ]

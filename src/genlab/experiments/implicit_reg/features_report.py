@@ -139,9 +139,9 @@ def analyze(store, name: str) -> dict:
             "captions": {"implicit_reg_kernels": CAPTION}}
 
 
-PROTOCOL = (("kernel training examples", "60000 (MNIST), 50000 (CIFAR-10)", "config:n_train"),
-            ("random conv filters", 32000, "config:channels"),
-            ("regularization of the interpolant", "none", "none"))
+PROTOCOL = (("kernels: training examples", "60000 (MNIST), 50000 (CIFAR-10)", "config:n_train"),
+            ("kernels: random conv filters", 32000, "config:channels"),
+            ("kernels: regularization of the interpolant", "none", "none"))
 CAPTION = ("Test accuracy of the exact minimum-norm interpolant (left) and its norm (right) for "
            "raw inputs, a Gaussian kernel and random untrained conv features, with true and "
            "random labels (mean ± std over filter seeds). Zhang et al. 2017 report these "
