@@ -61,8 +61,9 @@ PRESETS = {
                     transfer_models=("mlp",), transfer_steps=100, width=32, num_samples=2000),
     # `genlab run meta_activation --preset quick`: the inner protocol truncated to 60 steps (meta-
     # loss = last 40), 12 outer steps, one meta-run, 3 seeds for the comparison and transfer runs,
-    # 600-step transfer runs; ~70 s of CPU on 2 cores (the learned activation's 1-100-1 net on
-    # every hidden unit dominates). The third seed costs +8% CPU and lets the paired test-accuracy
+    # 600-step transfer runs; ~48 s of user CPU measured under load, the same before and after the
+    # notebook's shared noise and reused draws (issue 25); the 1-100-1 net on every hidden unit
+    # dominates. The third seed costs +8% CPU and lets the paired test-accuracy
     # comparison (learned vs every fixed activation) decide; one meta-run leaves "meta-training
     # raises test accuracy" inconclusive (n = 1). Expect the meta-loss to fall, inner test acc to rise.
     "quick": Config(seeds=3, inner_steps=60, last_steps=40, outer_steps=12,
