@@ -54,6 +54,7 @@ class Verdict:
     digits: int = 2
     short_of_paper: str | None = None
     parts: tuple["Verdict", ...] = field(default=())
+    signed: bool = True  # a difference prints its sign (+3.1); a level in a band does not (65.9)
 
     @property
     def check(self) -> str:
@@ -66,11 +67,11 @@ class Verdict:
         """'+3.1 [+0.4, +5.8], n = 3' (the effect, its interval, n)."""
         if self.effect is None or not math.isfinite(self.effect):
             return f"n = {self.n}"
-        d = self.digits
-        text = f"{self.effect:+.{d}f}"
+        f = f"{'+' if self.signed else ''}.{self.digits}f"
+        text = format(self.effect, f)
         if self.interval is not None:
             lo, hi = self.interval
-            text += f" [{lo:+.{d}f}, {hi:+.{d}f}]"
+            text += f" [{format(lo, f)}, {format(hi, f)}]"
         return f"{text}{' ' + self.units if self.units else ''}, n = {self.n}"
 
     def as_dict(self) -> dict:
@@ -285,7 +286,7 @@ def within(x: Values, lo: float | None, hi: float | None, *, claim: str, method:
         if not in_band and not extra.startswith("the effect"):
             extra = extra.replace("would resolve it", "would show it outside")
     return _paper_scale(Verdict(claim, kind, verdict, effect=mean, interval=interval, n=int(vals.size),
-                                method=how, units=units, digits=digits,
+                                method=how, units=units, digits=digits, signed=False,
                                 short_of_paper=short_of_paper, note=_join(note, extra)))
 
 
@@ -301,7 +302,8 @@ def exact(value: float, passed: bool, *, claim: str, kind: str, n: int = 1, unit
     interval is needed, the value decides; n = 1 is enough."""
     v = float(value)
     return Verdict(claim, kind, OK if passed else MISS, effect=v, interval=(v, v), n=n,
-                   method="exact (deterministic)", units=units, digits=digits, note=note)
+                   method="exact (deterministic)", units=units, digits=digits, note=note,
+                   signed=False)
 
 
 def slope(x: Sequence[float], y: Mapping | Sequence, *, claim: str, sign: int = 1,
@@ -379,7 +381,7 @@ def all_of(parts: Sequence[Verdict], *, claim: str, kind: str = "conjunction",
         decider = parts[lead]
     note = "; ".join(f"{p.claim}: {p.verdict}" + _resolve_hint(p) for p in parts)
     return Verdict(claim, kind, verdict, effect=decider.effect, interval=decider.interval,
-                   n=min(p.n for p in parts), method=decider.method,
+                   n=min(p.n for p in parts), method=decider.method, signed=decider.signed,
                    units=decider.units, digits=decider.digits, note=note,
                    short_of_paper=decider.short_of_paper, parts=parts)
 
