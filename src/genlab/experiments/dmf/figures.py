@@ -75,8 +75,8 @@ def singular_value_figure(store, data, outdir):
             steps, values = metrics.get(f"sv/{i}", ([], []))
             ax.plot(steps, values, label=f"σ{i}" if i <= 6 else None)
         c = select(main, depth=d)[0]["config"]
-        ax.set(xlabel="step", ylabel="singular value", xscale="symlog",
-               title=f"depth {d}, {c['optimizer']} lr {c['lr']:g}, {c.get('init', 'gaussian')} init "
+        ax.set(xlabel="step", ylabel="singular value", xscale="symlog")
+        ax.set_title(f"depth {d}, {c['optimizer']} lr {c['lr']:g}, {c.get('init', 'gaussian')} init "
                      f"{c['init_scale']:g}, {c['num_observed']} observed", fontsize=9)
         ax.legend(fontsize=7)
     return figures.save(fig, outdir, "dmf_singular_values")
