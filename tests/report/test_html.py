@@ -62,16 +62,15 @@ def test_report_never_imports_experiments():
 
 
 def test_paper_scale_checks_are_counted_apart_from_miss():
-    from genlab.report import conditions as tables
+    from genlab import claims
     from genlab.report.html import _counts
-    assert tables.check(True, "400 of 1501 steps") == "ok"  # passing is passing at any scale
-    assert tables.check(False) == "MISS"
-    assert tables.check(False, "400 of 1501 steps") == "paper scale: 400 of 1501 steps"
+    false = claims.greater({0: 1.0, 1: 1.1, 2: 0.9}, {0: 2.0, 1: 2.1, 2: 1.9}, claim="x",
+                           short_of_paper="small")
 
     class Section:
         status = "complete"
-        checks = [{"check": "ok"}, {"check": "MISS"}, {"check": tables.check(False, "small")},
-                  {"check": ""}, {"check": "inconclusive"}, {"check": "inconclusive"}]
+        checks = [{"check": "ok"}, {"check": "MISS"}, claims.row("x", false), {"check": ""},
+                  {"check": "inconclusive"}, {"check": "inconclusive"}]
     counts = _counts([Section()])
     assert counts.startswith("1 checks ok, 1 MISS, 2 inconclusive")
     assert "1 not tested below paper scale" in counts and "1 without a check" in counts

@@ -123,16 +123,3 @@ def seconds(value) -> str:
     if value is None:
         return "not recorded"
     return f"{value:.0f} s" if value < 600 else f"{value / 60:.1f} min"
-
-
-PAPER_SCALE = "paper scale"  # a headline check that failed below the published protocol's scale
-
-
-def check(passed: bool, short_of_paper: str | None = None) -> str:
-    """A headline's check cell: "ok", "MISS", or, when the runs are smaller than the published
-    protocol (short_of_paper says how, e.g. "400 of 1501 steps per round") and the check fails,
-    "paper scale: ..." — the finding is not tested at this scale, rather than refuted. The
-    report counts these apart from MISS; a check that passes at any scale is "ok"."""
-    if passed:
-        return "ok"
-    return f"{PAPER_SCALE}: {short_of_paper}" if short_of_paper else "MISS"
