@@ -35,6 +35,15 @@ def run_cli(monkeypatch, capsys, *args):
     ["run", "implicit_linear", "--set", "ntk_depths=0"],
     ["results", "no_such_experiment"],
     ["results", "baselines", "--format", "xml"],
+    # issue 27: beyond int64, an empty sweep, unknown tuple members
+    ["run", "baselines", "--set", "steps=9223372036854775808"],
+    ["run", "baselines", "--set", "steps=9223372036854775900"],  # a multiple of eval_every
+    ["run", "baselines", "--set", "eval_every=-9223372036854775809"],
+    ["run", "baselines", "--set", "models="],
+    ["run", "baselines", "--set", "models=,"],
+    ["run", "baselines", "--set", "variants=nosuch"],
+    ["run", "baselines", "--set", "variants=original,nosuch"],
+    ["run", "randomization", "--set", "models=nosuch"],
 ])
 def test_bad_input_exit_2_and_writes_nothing(monkeypatch, capsys, tmp_path, args):
     store = tmp_path / "s" / "db.sqlite"
@@ -167,4 +176,17 @@ def test_dry_run_counts_runs_and_programs_and_writes_nothing(monkeypatch, capsys
     jobs = exp.jobs(exp.config("quick"))
     assert code in (0, None)
     assert f"{len(jobs)} runs in {len(group_jobs(jobs))} compiled programs" in " ".join(out.split())
+    assert not store.parent.exists()
+
+
+def test_empty_set_list_skips_a_part_but_not_every_run(monkeypatch, capsys, tmp_path):
+    """`--set channels=` (an empty tuple) still drops one part of a sweep; only a config left
+    with no runs at all (`--set models=`) is refused (issue 27)."""
+    store = tmp_path / "s" / "db.sqlite"
+    code, out, err = run_cli(monkeypatch, capsys, "run", "double_descent", "--preset", "smoke",
+                             "--set", "channels=", "--dry-run", "--store", str(store))
+    assert code in (0, None) and "runs in" in out, err
+    code, out, err = run_cli(monkeypatch, capsys, "run", "baselines", "--preset", "smoke",
+                             "--set", "models=", "--dry-run", "--store", str(store))
+    assert code == 2 and err.strip() == "error: baselines: this config gives no runs (empty: models)"
     assert not store.parent.exists()

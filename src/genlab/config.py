@@ -34,8 +34,13 @@ def config_hash(obj: dict, defaults: dict | None = None) -> str:
     return hashlib.sha256(canonical_json(items).encode()).hexdigest()[:16]
 
 
+INT64 = (-2**63, 2**63 - 1)  # every integer a config holds reaches NumPy / JAX / SQLite as an int64
+
+
 def parse_value(text: str, typ: Any) -> Any:
-    """Parse a `--set` value string into the field's type."""
+    """Parse a `--set` value string into the field's type (an int must fit in int64). An empty
+    value is an empty tuple (`--set channels=` skips a part; a config left with no runs at all
+    is refused by Experiment.config)."""
     origin = typing.get_origin(typ)
     if typ is bool:
         if text.lower() in ("1", "true", "yes", "on"):
@@ -45,9 +50,12 @@ def parse_value(text: str, typ: Any) -> Any:
         raise ConfigError(f"expected a boolean, got {text!r}")
     if typ in (int, float, str):
         try:
-            return typ(text)
+            value = typ(text)
         except ValueError:
             raise ConfigError(f"expected {typ.__name__}, got {text!r}") from None
+        if typ is int and not INT64[0] <= value <= INT64[1]:
+            raise ConfigError(f"expected an int in int64 range [-2**63, 2**63 - 1], got {text!r}")
+        return value
     if origin is tuple or typ is tuple:
         args = typing.get_args(typ)
         inner = args[0] if args else str

@@ -47,7 +47,12 @@ class Experiment:
             self.validate(cfg)
         if self.jobs is not None:  # validate everything before a store is opened
             from genlab.sweep.jobs import validate_jobs
-            validate_jobs(self.jobs(cfg))
+            jobs = self.jobs(cfg)
+            if not jobs:  # e.g. --set models= : an empty list is a typo, not a sweep
+                empty = [f.name for f in dataclasses.fields(cfg) if getattr(cfg, f.name) == ()]
+                raise ConfigError(f"{self.name}: this config gives no runs (empty: "
+                                  f"{', '.join(empty) or 'none'})")
+            validate_jobs(jobs)
         return cfg
 
     def execute(self, cfg, store, *, progress: bool = True, executor: str = "local",

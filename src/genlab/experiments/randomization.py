@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 
 from genlab import claims
+from genlab.config import check
 from genlab.data.datasets import DataSpec
 from genlab.experiments import fitting, tables
 from genlab.experiments.base import Experiment
@@ -54,6 +55,11 @@ PRESETS = {
     # labels (2.2x / 1.75x the true-label steps); the 5k-parameter reference CNN reaches only 68%.
     "paper": Config(n_train=None, steps=10_000, eval_every=100),
 }
+
+
+def validate(cfg: Config) -> None:
+    check(set(cfg.models) <= set(ARCHS),
+          f"models must be among {', '.join(ARCHS)}, got {', '.join(cfg.models)}")
 
 
 def jobs(cfg: Config) -> list[Job]:
@@ -215,5 +221,5 @@ def plot(store, outdir):
 EXPERIMENT = Experiment(name=NAME, title="Randomization tests: fitting random labels and inputs",
                         paper="Zhang et al., Understanding deep learning requires rethinking "
                               "generalization (ICLR 2017)",
-                        presets=PRESETS, jobs=jobs, analyze=analyze, plot=plot,
+                        presets=PRESETS, jobs=jobs, analyze=analyze, plot=plot, validate=validate,
                         summarize=fitting.summarize)
