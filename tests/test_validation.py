@@ -17,6 +17,10 @@ SPEC = dict(steps=20, batch_size=50, eval_every=10)
     (dict(optimizer="adam", momentum=0.5), "momentum"),
     (dict(optimizer="sgd", momentum=0.0), "momentum"),
     (dict(optimizer="momentum", momentum=1.5), "momentum"),
+    (dict(optimizer="adam", rms_decay=0.99), "rms_decay=0.99 has no effect"),
+    (dict(optimizer="sgd", rms_eps=1e-4), "rms_eps=0.0001 has no effect"),
+    (dict(optimizer="global_rms", rms_decay=1.0), "rms_decay must be < 1"),
+    (dict(optimizer="global_rms", rms_eps=0.0), "rms_eps must be > 0"),
     (dict(eval_batch=0), "eval_batch"),
     (dict(steps=20.5), "steps"),
 ])
@@ -28,6 +32,7 @@ def test_train_spec_rejects_ignored_or_bad_options(kwargs, match):
 def test_train_spec_accepts_the_options_where_they_act():
     TrainSpec(**SPEC, schedule="warmup_cosine", warmup_steps=5)
     TrainSpec(**SPEC, optimizer="momentum", momentum=0.5)
+    TrainSpec(**SPEC, optimizer="global_rms", rms_decay=0.99, rms_eps=1e-4)
 
 
 @pytest.mark.parametrize("kwargs, match", [

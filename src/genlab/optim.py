@@ -42,7 +42,8 @@ def make_optimizer(name: str, schedule, *, momentum: float = 0.9, b1: float = 0.
     adamw decouples it. The schedule multiplies lr at every step. adagrad: per-coordinate
     g / sqrt(sum of past g^2) (Duchi et al. 2011, accumulator starting at 0). global_rms: gradient
     descent with ONE adaptive step for all parameters, the whole gradient divided by a running RMS
-    of its global norm (Arora, Cohen, Hu & Luo 2019's optimizer for deep matrix factorization).
+    of its global norm (Arora, Cohen, Hu & Luo 2019's optimizer for deep matrix factorization),
+    with `b2` as that average's decay and `eps` added to the RMS (TrainSpec.rms_decay / rms_eps).
     rmsprop is jax.example_libraries' form: g / sqrt(v + eps), v = d*v + (1-d)*g^2 with v
     initialised to ones and the decay d given as `momentum` (the MNIST-1D meta-learning notebooks).
     """

@@ -32,6 +32,9 @@ def check_train_spec(spec) -> None:
     integer("warmup_steps", spec.warmup_steps, low=0)
     finite_number("momentum", spec.momentum, low=0.0)
     check(spec.momentum < 1.0, f"momentum must be < 1, got {spec.momentum}")
+    finite_number("rms_decay", spec.rms_decay, low=0.0)
+    check(spec.rms_decay < 1.0, f"rms_decay must be < 1, got {spec.rms_decay}")
+    finite_number("rms_eps", spec.rms_eps, positive=True)
     finite_number("diverge_factor", spec.diverge_factor)
     check(spec.diverge_factor > 1, f"diverge_factor must be > 1, got {spec.diverge_factor}")
     check(spec.warmup_steps == 0 or spec.schedule == "warmup_cosine",
@@ -41,6 +44,10 @@ def check_train_spec(spec) -> None:
     # rmsprop reads `momentum` as the decay of its squared-gradient average (optim.make_optimizer)
     check(spec.momentum == 0.9 or spec.optimizer in ("momentum", "rmsprop"),
           f"momentum={spec.momentum} has no effect with optimizer {spec.optimizer!r}")
+    for name in ("rms_decay", "rms_eps"):  # global_rms's decay and eps (optim.scale_by_global_rms)
+        value, default = getattr(spec, name), type(spec).__dataclass_fields__[name].default
+        check(value == default or spec.optimizer == "global_rms",
+              f"{name}={value} has no effect with optimizer {spec.optimizer!r} (global_rms only)")
 
 
 def check_data_spec(spec) -> None:

@@ -260,11 +260,11 @@ def test_depth_needs_fewer_observations(deep, nuclear, fits, verdict):
 
 
 def test_global_rms_follows_the_authors_group_rmsprop():
-    """DmfSpec's global_rms is GroupRMSprop (opt.py): v = a v + (1-a) ||g||^2, bias-corrected,
+    """TrainSpec's global_rms (rms_decay, rms_eps) is GroupRMSprop (opt.py): v = a v + (1-a) ||g||^2, bias-corrected,
     step lr g / (sqrt(v) + eps), with the decay and eps the config gives."""
     import jax.numpy as jnp
-    spec = dmf_run.DmfSpec(steps=10, batch_size=1, eval_every=10, optimizer="global_rms", loss="mse",
-                           rms_decay=0.99, rms_eps=1e-4)
+    spec = TrainSpec(steps=10, batch_size=1, eval_every=10, optimizer="global_rms", loss="mse",
+                     rms_decay=0.99, rms_eps=1e-4)
     opt = spec.optimizer_fn()(lr=1e-3, weight_decay=0.0)
     params = {"a": jnp.zeros(3), "b": jnp.zeros(2)}
     state = opt.init(params)

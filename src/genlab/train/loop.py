@@ -27,6 +27,10 @@ class TrainSpec:
     schedule: str = "constant"
     warmup_steps: int = 0
     momentum: float = 0.9
+    # global_rms only: decay of its squared-gradient-norm average and the eps added to the RMS
+    # (genlab.optim.scale_by_global_rms); the defaults are make_optimizer's
+    rms_decay: float = 0.999
+    rms_eps: float = 1e-8
     loss: str = "xent"
     batching: str = "reshuffle"
     eval_batch: int = dataclasses.field(default=1000, metadata=PERFORMANCE_ONLY)  # memory only
@@ -75,7 +79,8 @@ class TrainSpec:
 
     def optimizer_fn(self):
         sched = schedule_fn(self.schedule, self.steps, warmup_steps=self.warmup_steps)
-        return make_optimizer(self.optimizer, sched, momentum=self.momentum)
+        rms = {"b2": self.rms_decay, "eps": self.rms_eps} if self.optimizer == "global_rms" else {}
+        return make_optimizer(self.optimizer, sched, momentum=self.momentum, **rms)
 
 
 FINITE = "health/finite"  # 1.0 while every loss, metric and parameter of the member is finite

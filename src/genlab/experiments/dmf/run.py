@@ -1,7 +1,6 @@
 """dmf runs: one train_many program per (depth, #observed, optimizer); convex baselines per problem."""
 from __future__ import annotations
 
-import dataclasses
 import functools
 import time
 
@@ -13,7 +12,6 @@ from genlab.data import arrays, matrices
 from genlab.experiments.dmf.config import Config
 from genlab.experiments.dmf.nuclear import minimize_nuclear_norm, solution_summary
 from genlab.models.factorization import Factorization, spectrum_probe
-from genlab.optim import make_optimizer, schedule_fn
 from genlab.provenance import provenance
 from genlab.store import RunRecord
 from genlab.sweep import resume
@@ -23,23 +21,6 @@ from genlab.train.loop import FINITE, TrainSpec, diverged_step
 from genlab.train.many import Members, train_many
 
 NAME = "dmf"
-
-
-@dataclasses.dataclass(frozen=True)
-class DmfSpec(TrainSpec):
-    """TrainSpec whose global_rms takes the decay and eps of the authors' GroupRMSprop
-    (roosephu/deep_matrix_factorization opt.py: v = a v + (1 - a) ||g||^2 over all parameters,
-    bias-corrected, step lr g / (sqrt(v) + eps); main.py builds it with eps 1e-4, a = 0.99).
-    TrainSpec.optimizer_fn passes neither, so genlab.optim's defaults (0.999, 1e-8) would apply;
-    other optimizers keep those defaults (Adam: PyTorch's, as the authors ran it)."""
-    rms_decay: float = 0.999
-    rms_eps: float = 1e-8
-
-    def optimizer_fn(self):
-        sched = schedule_fn(self.schedule, self.steps, warmup_steps=self.warmup_steps)
-        if self.optimizer != "global_rms":
-            return super().optimizer_fn()
-        return make_optimizer(self.optimizer, sched, b2=self.rms_decay, eps=self.rms_eps)
 
 
 def programs(cfg: Config) -> dict[tuple, list[dict]]:
@@ -73,7 +54,8 @@ def member_config(cfg: Config, depth, observed, optimizer, init_scale, lr, seed)
     c = {"kind": "factorization", "size": cfg.size, "rank": cfg.rank, "num_observed": observed,
          "depth": depth, "optimizer": optimizer, "lr": lr, "init_scale": init_scale,
          "seed": seed, "steps": cfg.steps, "eval_every": cfg.eval_every, "stop_loss": cfg.stop_loss}
-    if optimizer == "global_rms":
+    if optimizer == "global_rms":  # the authors' GroupRMSprop (roosephu/deep_matrix_factorization
+        # opt.py; main.py builds it with eps 1e-4, decay 0.99), through TrainSpec.rms_decay / rms_eps
         c.update(rms_decay=cfg.rms_decay, rms_eps=cfg.rms_eps)
     return c
 
@@ -114,10 +96,11 @@ def train_program(configs: list[dict], run_ids: list[str], on_chunk=None) -> lis
     size, observed = c0["size"], c0["num_observed"]
     per_member = [arrays.source_and_evals(_entry_data(problem(c))) for c in configs]
     source, evals = jax.tree.map(lambda *a: jnp.stack(a), *per_member)
-    spec = DmfSpec(steps=c0["steps"], batch_size=observed, eval_every=c0["eval_every"],
-                   optimizer=c0["optimizer"], loss="mse", batching="slices",
-                   eval_batch=size * size, eval_train_max=observed,
-                   rms_decay=c0.get("rms_decay", 0.999), rms_eps=c0.get("rms_eps", 1e-8))
+    # global_rms members carry the authors' GroupRMSprop decay and eps (member_config)
+    rms = {k: c0[k] for k in ("rms_decay", "rms_eps") if k in c0}
+    spec = TrainSpec(steps=c0["steps"], batch_size=observed, eval_every=c0["eval_every"],
+                     optimizer=c0["optimizer"], loss="mse", batching="slices",
+                     eval_batch=size * size, eval_train_max=observed, **rms)
     members = Members(seeds=tuple(c["seed"] for c in configs), lr=tuple(c["lr"] for c in configs),
                       init_scale=tuple(c["init_scale"] for c in configs))
     make = functools.partial(_make_factorization, size, c0["depth"], c0.get("init", "gaussian"))
