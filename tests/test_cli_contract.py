@@ -4,7 +4,9 @@ stores). In-process through typer.testing.CliRunner, so it takes seconds."""
 import hashlib
 import os
 import sqlite3
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -106,3 +108,58 @@ def test_cli_contract_holds_for_many_distinct_bad_inputs(tmp_path, monkeypatch):
 
     check()
     assert len(seen) >= 50
+
+
+def tiny_store(path):
+    """A genlab store holding one baselines run (enough for `results` and `report`)."""
+    from genlab.store.sqlite import RunRecord, Store
+    store = Store(path)
+    store.write_group("baselines", [RunRecord(run_id="r1", seed=0, config={"model": "linear"},
+                                              metrics={"test/acc": ([0, 1], [0.1, 0.2])},
+                                              summary={"test/acc": 0.2})])
+    store.close()
+    return path
+
+
+def refused(args, root, before):
+    """The contract for one bad input: exit 2, one `error:` line, nothing under root changed."""
+    result = CliRunner().invoke(cli.app, [str(a) for a in args])
+    assert result.exit_code == 2, (args, result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), (args, result.stderr)
+    assert snapshot(root) == before, args
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", [["results", "baselines", "--format", "json"], ["report"],
+                                     ["data", "mnist1d"]])
+@pytest.mark.parametrize("where", ["under_a_file", "a_directory", "unwritable", "name_too_long"])
+def test_bad_output_path_is_refused_before_writing(tmp_path, monkeypatch, command, where):
+    """issue 27: an --out under a file, that is a directory, in an unwritable folder, or with a
+    name too long for the filesystem was a traceback (and `report` had written its data folder)."""
+    monkeypatch.chdir(tmp_path)
+    store = tiny_store(tmp_path / "db.sqlite")
+    (tmp_path / "plain.txt").write_text("a file, not a folder")
+    (tmp_path / "adir.npz").mkdir()
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    if os.geteuid() == 0:  # root may write anywhere: let access() answer as it does for others
+        real = os.access
+        monkeypatch.setattr(os, "access", lambda p, mode, *a, **k: (
+            Path(p) != locked and real(p, mode, *a, **k)))
+    out = {"under_a_file": tmp_path / "plain.txt" / "o.npz", "a_directory": tmp_path / "adir.npz",
+           "unwritable": locked / "o.npz", "name_too_long": tmp_path / ("a" * 300 + ".npz")}[where]
+    store_args = [] if command[0] == "data" else ["--store", store]
+    refused([*command, "--out", out, *store_args], tmp_path, snapshot(tmp_path))
+
+
+@pytest.mark.parametrize("args", [
+    ["--num-samples", "100000000000000000000"], ["--num-samples", "-100000000000000000000"],
+    ["--padding", "1", "100000000000000000000"], ["--scale-coeff", "inf"],
+    ["--iid-noise-scale", "inf"], ["--corr-noise-scale", "nan"], ["--shear-scale", "-inf"],
+    ["--train-split", "nan"]])
+def test_data_generator_bad_numbers_refused(tmp_path, args):
+    """issue 27: ints beyond int64 overflowed in NumPy (traceback); inf scales wrote a NaN set."""
+    line = refused(["data", "mnist1d", "--out", tmp_path / "d.npz", *args], tmp_path,
+                   snapshot(tmp_path))
+    assert args[0] in line

@@ -2,17 +2,54 @@
 from __future__ import annotations
 
 import json
+import math
+import os
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console
 
-from genlab.config import ConfigError
+from genlab.config import INT64, ConfigError
 
 bench_app = typer.Typer(no_args_is_help=True, help="Speed benchmarks (see docs/BENCHMARKS.md).")
 data_app = typer.Typer(no_args_is_help=True, help="Datasets.")
 console = Console()
+
+
+def check_output(path: Path, what: str = "--out", *, directory: bool = False) -> Path:
+    """ConfigError (one line) unless `path` can be written: checked before anything is written,
+    so a bad output path is refused instead of failing with a traceback half-way. A file must
+    not be a directory (a directory output must not be a file); every existing ancestor must be
+    a directory, the nearest existing one writable; names must fit the filesystem."""
+    try:
+        if path.exists():
+            if path.is_dir() != directory:
+                raise ConfigError(f"{what} {path} is {'not ' if directory else ''}a directory")
+            if not os.access(path, os.W_OK | (os.X_OK if directory else 0)):
+                raise ConfigError(f"{what} {path} is not writable")
+            return path
+        parent = path.absolute().parent
+        while not parent.exists():
+            parent = parent.parent
+        if not parent.is_dir():
+            raise ConfigError(f"cannot write {what} {path}: {parent} is not a directory")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise ConfigError(f"cannot write {what} {path}: {parent} is not writable")
+    except OSError as e:  # e.g. a name too long for the filesystem
+        raise ConfigError(f"cannot write {what} {path}: {e.strerror or e}") from None
+    return path
+
+
+def _check_generator_args(given: dict) -> None:
+    """Ints within int64 (NumPy overflows past it), floats finite (inf gave a NaN dataset)."""
+    for name, value in given.items():
+        for v in value if isinstance(value, tuple) else (value,):
+            option = f"--{name.replace('_', '-')}"
+            if isinstance(v, float) and not math.isfinite(v):
+                raise ConfigError(f"{option} must be finite, got {v}")
+            if isinstance(v, int) and not isinstance(v, bool) and not INT64[0] <= v <= INT64[1]:
+                raise ConfigError(f"{option} must fit in int64, got {v}")
 
 
 @data_app.command("mnist1d")
@@ -34,9 +71,11 @@ def data_mnist1d(out: Path = typer.Option(..., help="output .npz"),
         seed=seed).items() if v is not None}
     if shuffle_seq:
         given["shuffle_seq"] = True
+    _check_generator_args(given)
     args = mnist1d.MNIST1DArgs(**given) if given else None
     if out.suffix != ".npz":
         raise ConfigError(f"--out must end in .npz, got {out}")
+    check_output(out)
     d = mnist1d.make_dataset(args)
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(out, **{k: d[k] for k in ("x", "x_test", "y", "y_test", "t")})
