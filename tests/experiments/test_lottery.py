@@ -222,6 +222,39 @@ def test_each_check_holds_fails_and_needs_learning(name):
     assert check(*[{t: v[t] for t in (0,)} for v in holds]).verdict == "inconclusive"  # n = 1
 
 
+SPARSITY = {1: 0.2, 2: 0.36, 3: 0.49}
+
+
+def _minus(values, points):
+    return {t: v - points for t, v in values.items()}
+
+
+@pytest.mark.parametrize("tickets, level, verdict", [
+    # within 1 point of dense at 20% and 36%, 12 below at 49% (a clear drop): matches down to 36%
+    ({1: TICKET, 2: _minus(DENSE, 1), 3: _minus(DENSE, 12)}, 2, "ok"),
+    # every level at or above dense: tested down to the sparsest
+    ({1: TICKET, 2: TICKET, 3: DENSE}, 3, "ok"),
+    # already 6 points below dense at the first level: the claim fails
+    ({1: _minus(DENSE, 6), 2: _minus(DENSE, 8), 3: _minus(DENSE, 12)}, 1, "MISS"),
+    # 1.9 to 3.9 points below dense (around the 2.9-point tolerance) at the sparsest: undecided
+    ({1: TICKET, 2: TICKET, 3: {t: DENSE[t] - 2.9 + d for t, d in zip(FIVE, (1, -1, 0.5, -0.5, 0))}},
+     3, "inconclusive"),
+])
+def test_imp_ticket_matches_dense_down_to_the_level_before_a_clear_drop(tickets, level, verdict):
+    got_level, got = checks.imp_ticket_matches_dense(tickets, DENSE, SPARSITY, "init")
+    assert (got_level, got.verdict) == (level, verdict)
+    assert f"{100 * SPARSITY[level]:.0f}%" in got.claim
+
+
+def test_imp_matching_needs_learning_and_seeds():
+    at_chance = {lv: AT_CHANCE for lv in SPARSITY}
+    level, v = checks.imp_ticket_matches_dense(at_chance, AT_CHANCE, SPARSITY, "init")
+    assert level == 3 and v.verdict == "MISS" and v.parts[-1].verdict == "MISS"  # dense never learned
+    one = {lv: {0: TICKET[0]} for lv in SPARSITY}
+    assert checks.imp_ticket_matches_dense(one, {0: DENSE[0]}, SPARSITY, "init")[1].verdict == "inconclusive"
+    assert checks.imp_ticket_matches_dense({}, DENSE, SPARSITY, "init")[1].verdict == "inconclusive"
+
+
 def test_dense_accuracy_matches_the_notebook_within_tolerance():
     assert checks.dense_matches(_seeds(63, 64, 62.5, 63.5, 64), 63.3, None).verdict == "ok"
     assert checks.dense_matches(_seeds(40, 41, 39, 40.5, 40), 63.3, None).verdict == "MISS"
@@ -236,5 +269,6 @@ def test_without_learning_no_headline_row_says_ok(tmp_path):
     store = Store(tmp_path / "genlab.sqlite")
     lottery.EXPERIMENT.execute(cfg, store, progress=False)
     rows = analysis.analyze(store)["headline"]
-    assert len(rows) == 3 + 5 + 3 + 2  # search, ablations, adjacency, imp (init and k5 tickets)
+    # search, ablations, adjacency, imp (init and k5 tickets: matching dense, beating controls)
+    assert len(rows) == 3 + 5 + 3 + 2 + 2
     assert not [r["name"] for r in rows if r["check"] == "ok"]

@@ -19,6 +19,9 @@ CHANCE = 10.0  # % test accuracy of a guess among 10 classes
 LEARNED_MARGIN = 10.0  # points above chance: a net below 20% has not learned (see module doc)
 DENSE_TOLERANCE = 5.0  # points around the published dense mean: the notebook's four printed dense
 # runs (two per trial) span 60.6–66.4, i.e. ±2.9 around their mean; 5 points covers that spread
+MATCH_TOLERANCE = 2.9  # points a ticket may fall below the dense net of its trial and still
+# "match" it: half the spread of the notebook's four printed dense runs (60.6–66.4), i.e. as far
+# apart as two dense runs of the same protocol come in the notebook
 PerSeed = Mapping[int, float]
 
 
@@ -29,8 +32,10 @@ def learned(acc: PerSeed, who: str, short_of_paper: str | None = None) -> claims
                           short_of_paper=short_of_paper)
 
 
-def beats(a: PerSeed, b: PerSeed, what: str, short_of_paper: str | None = None) -> claims.Verdict:
-    return claims.greater(a, b, claim=what, units="points", digits=1, short_of_paper=short_of_paper)
+def beats(a: PerSeed, b: PerSeed, what: str, short_of_paper: str | None = None,
+          margin: float = 0.0) -> claims.Verdict:
+    return claims.greater(a, b, claim=what, units="points", digits=1, short_of_paper=short_of_paper,
+                          margin=margin)
 
 
 def dense_matches(dense: PerSeed, published_mean: float, short_of_paper: str | None) -> claims.Verdict:
@@ -140,3 +145,30 @@ def imp_ticket_beats_controls(ticket: PerSeed, reinit: PerSeed, pruned: PerSeed,
                           learned(ticket, f"{line} ticket")],
                          claim=f"at the sparsest IMP level the ticket rewound to {line} beats its "
                                "random re-initialization and random pruning (and it learned)")
+
+
+def imp_ticket_matches_dense(tickets: Mapping[int, PerSeed], dense: PerSeed, sparsity: Mapping[int, float],
+                             line: str) -> tuple[int | None, claims.Verdict]:
+    """Frankle & Carbin (2019): the IMP ticket matches the dense net down to some sparsity.
+    tickets: {level: {trial: acc}}. Per level, least sparse first, the non-inferiority check
+    ticket − dense > −MATCH_TOLERANCE (paired by trial); the level tested is the sparsest one
+    reached before the first level whose interval lies wholly below −MATCH_TOLERANCE (a clear
+    drop), and the claim is every level up to it (and dense learned). A ticket already clearly
+    below dense at the first level is a MISS. Returns (the level tested, the verdict)."""
+    parts: list[claims.Verdict] = []
+    for level in sorted(tickets):
+        part = beats(tickets[level], dense, f"{line} ticket at {100 * sparsity[level]:.0f}% ≥ dense "
+                     f"− {MATCH_TOLERANCE:g} points, paired", margin=-MATCH_TOLERANCE)
+        if parts and part.verdict == claims.MISS:
+            break
+        parts.append(part)
+        if part.verdict == claims.MISS:
+            break
+    if not parts:
+        return None, claims.unmet(f"the {line} ticket matches the dense net", "no IMP level")
+    level = sorted(tickets)[len(parts) - 1]
+    return level, claims.all_of(
+        parts + [learned(dense, "dense net")], lead=len(parts) - 1,
+        claim=f"the {line} ticket's last-step test acc is within {MATCH_TOLERANCE:g} points of the "
+              f"dense net's or above (paired) at every IMP level down to {100 * sparsity[level]:.0f}%, "
+              "the sparsest before a clear drop below it (and dense learned)")
