@@ -163,3 +163,40 @@ def test_data_generator_bad_numbers_refused(tmp_path, args):
     line = refused(["data", "mnist1d", "--out", tmp_path / "d.npz", *args], tmp_path,
                    snapshot(tmp_path))
     assert args[0] in line
+
+
+def damaged_stores(root):
+    """Stores SQLite cannot read, each of which made `results` / `report` leave -wal / -shm files
+    beside it (issue 27): random bytes, a genlab store cut to half its size, page 1 garbled."""
+    good = tiny_store(root / "good.sqlite").read_bytes()
+    rng = __import__("random").Random(0)
+    paths = {"random_bytes": bytes(rng.randrange(256) for _ in range(100)),
+             "truncated_half": good[:len(good) // 2],
+             "truncated_header_only": good[:100],
+             "page1_garbled": good[:100] + bytes(rng.randrange(256) for _ in range(400)) + good[500:]}
+    (root / "good.sqlite").unlink()
+    for name, data in paths.items():
+        (root / f"{name}.sqlite").write_bytes(data)
+    return sorted(paths)
+
+
+@pytest.mark.parametrize("command", [["results", "baselines"], ["report"],
+                                     ["run", "baselines", "--preset", "smoke"]])
+def test_damaged_store_is_refused_without_side_files(tmp_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    names = damaged_stores(tmp_path)
+    before = snapshot(tmp_path)
+    for name in names:
+        line = refused([*command, "--store", tmp_path / f"{name}.sqlite"], tmp_path, before)
+        assert "cannot open store" in line, line
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(("-wal", "-shm", "-journal"))]
+
+
+@pytest.mark.parametrize("command", [["results", "baselines"], ["report"],
+                                     ["run", "baselines", "--preset", "smoke"]])
+def test_store_name_too_long_is_refused(tmp_path, monkeypatch, command):
+    """A --store name longer than the filesystem allows was an OSError traceback (issue 27)."""
+    monkeypatch.chdir(tmp_path)
+    before = snapshot(tmp_path)
+    line = refused([*command, "--store", tmp_path / ("a" * 300 + ".sqlite")], tmp_path, before)
+    assert "too long" in line, line  # report checks its own page (beside the store) first

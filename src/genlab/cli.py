@@ -197,7 +197,7 @@ def report(store: Optional[Path] = STORE_OPT,
     from genlab.report.html import write_report
     from genlab.store import DEFAULT_PATH, open_store
     beside = outputs(store or DEFAULT_PATH)  # figures and data files go beside the store
-    check_output(out if out is not None else beside["report"])
+    check_output(out if out is not None else beside["report"], "--out" if out is not None else "report")
     check_output(beside["figures"], "figures folder", directory=True)
     check_output(beside["data"], "data folder", directory=True)
     db = open_store(store, read_only=True)

@@ -1,6 +1,7 @@
 """The store's SQL schema, its version, and the checks made before a store file is opened."""
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sqlite3
@@ -51,13 +52,15 @@ def inspect(path: Path) -> int | None:
         raise ConfigError(f"cannot open store {path}: it is a directory")
     if path.stat().st_size == 0:
         return None
+    check_header(path)
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            version = con.execute("PRAGMA user_version").fetchone()[0]
-            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        finally:
-            con.close()
+        with no_new_side_files(path):
+            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                version = con.execute("PRAGMA user_version").fetchone()[0]
+                tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            finally:
+                con.close()
     except sqlite3.Error as e:
         raise ConfigError(f"cannot open store {path}: {e}") from None
     if not tables and version == 0:
@@ -70,6 +73,48 @@ def inspect(path: Path) -> int | None:
         raise ConfigError(f"store {path} has schema version {version}, newer than this genlab's "
                           f"({SCHEMA_VERSION}); upgrade genlab")
     return version
+
+
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def check_header(path: Path) -> None:
+    """ConfigError for a file that is not a SQLite database or is shorter than its header says
+    (truncated), read with plain file I/O: SQLite itself would first create the -wal / -shm side
+    files of a WAL database and only then find the damage. A main file shorter than its header
+    says is legitimate only while a -wal file beside it holds pages (a sweep writing)."""
+    with open(path, "rb") as f:
+        header = f.read(100)
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+        raise ConfigError(f"cannot open store {path}: not a SQLite database")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    size_valid = pages > 0 and header[24:28] == header[92:96]  # SQLite's own rule (file format §1.3.7)
+    wal = Path(f"{path}-wal")  # an empty -wal (left by a read-only open) holds no pages
+    wal_pages = wal.exists() and wal.stat().st_size > 32
+    if size_valid and pages * page_size > path.stat().st_size and not wal_pages:
+        raise ConfigError(f"cannot open store {path}: truncated ({path.stat().st_size} of "
+                          f"{pages * page_size} bytes)")
+
+
+@contextlib.contextmanager
+def no_new_side_files(path: Path):
+    """On a damaged-database error inside, remove the side files (-wal, -shm, -journal) that
+    were not beside `path` before: a store that cannot be opened is left exactly as it was. Not
+    on a lock error: then the new side files may be a live sweep's."""
+    before = {s for s in SIDE_FILES if Path(f"{path}{s}").exists()}
+    try:
+        yield
+    except sqlite3.DatabaseError as e:
+        if "locked" in str(e) or "busy" in str(e):
+            raise
+        for side in set(SIDE_FILES) - before:
+            try:
+                Path(f"{path}{side}").unlink(missing_ok=True)
+            except OSError:
+                pass
+        raise
 
 
 def check_writable(path: Path) -> None:

@@ -55,14 +55,17 @@ class Store:
     def __init__(self, path: str | Path = DEFAULT_PATH, *, create: bool = True,
                  read_only: bool = False, lock_timeout: float = 30.0, write_patience: float = 3600.0):
         self.path, self.read_only, self.write_patience = Path(path), read_only, write_patience
-        exists = self.path.exists() or self.path.is_dir()
-        if not exists and (read_only or not create):
-            raise ConfigError(f"no store at {self.path} (run an experiment first, or pass --store)")
-        version = inspect(self.path) if exists else None
-        if version is not None and version < SCHEMA_VERSION:
-            raise refuse_old(self.path, version)
-        if not read_only:
-            check_writable(self.path)
+        try:
+            exists = self.path.exists() or self.path.is_dir()
+            if not exists and (read_only or not create):
+                raise ConfigError(f"no store at {self.path} (run an experiment first, or pass --store)")
+            version = inspect(self.path) if exists else None
+            if version is not None and version < SCHEMA_VERSION:
+                raise refuse_old(self.path, version)
+            if not read_only:
+                check_writable(self.path)
+        except OSError as e:  # e.g. a name too long for the filesystem
+            raise ConfigError(f"cannot open store {self.path}: {e.strerror or e}") from None
         try:
             if read_only:
                 self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=lock_timeout)
