@@ -1,161 +1,33 @@
-"""Headline claims as statistical tests.
-
-A headline check states a claim in words and in kind, computes from per-seed values the effect,
-a 95% interval and n, and returns a verdict:
-
-- **ok**: the interval lies wholly on the claimed side (inside the band, above the threshold);
-- **MISS**: it lies wholly on the other side;
-- **inconclusive**: it straddles the boundary (the note says roughly how many seeds would
-  resolve it, if the effect and spread held);
-- **paper scale**: it would be MISS, but the runs are smaller than the published protocol and
-  the paper-scale run is known to decide it (``short_of_paper`` says how).
-
-Values are given per seed: a mapping ``{seed: value}`` (two mappings are paired on their common
-seeds: runs that share seeds or inits) or a sequence (unpaired). Non-finite values are left out
-and counted in the note. n = 1 is inconclusive unless the quantity is deterministic (``exact``).
-
-Intervals: Student t over seeds (paired, one-sample or Welch), a percentile bootstrap over seeds
-(``method="bootstrap"``: a fixed resampling seed, so the same values give the same interval), an
-OLS slope's t interval, or ``exact`` for a deterministic number. Conjunctions (``all_of``) are
-intersection-union tests: ok only when every part is ok at 95%, MISS when any part is MISS.
-
-Build headline rows with ``row(name, verdict, ours=..., paper=..., expected=...)``: it keeps the
-short ``check`` cell and adds ``claim``, ``effect``, ``interval``, ``n``, ``verdict``, ``method``.
-"""
+"""Claims about one quantity or a difference: A > B, a band, a published value, an exact
+number, a slope."""
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 from scipy import stats as sps
 
-OK, MISS, INCONCLUSIVE, PAPER_SCALE = "ok", "MISS", "inconclusive", "paper scale"
-LEVEL = 0.95
-BOOTSTRAP_SAMPLES = 4000
-BOOTSTRAP_SEED = 0
-MAX_SEEDS_ESTIMATE = 1000  # beyond this the note says "more than 1000 seeds"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The outcome of one claim. ``effect`` and ``interval`` are in the units the caller passed
-    (``units`` names them); ``margin`` is the threshold or band the interval was compared with."""
-    claim: str
-    kind: str
-    verdict: str
-    effect: float | None = None
-    interval: tuple[float, float] | None = None
-    n: int = 0
-    method: str = ""
-    note: str = ""
-    units: str = ""
-    digits: int = 2
-    short_of_paper: str | None = None
-    parts: tuple["Verdict", ...] = field(default=())
-    signed: bool = True  # a difference prints its sign (+3.1); a level in a band does not (65.9)
-
-    @property
-    def check(self) -> str:
-        """The short check cell: ok / MISS / inconclusive / 'paper scale: <why>'."""
-        if self.verdict == PAPER_SCALE and self.short_of_paper:
-            return f"{PAPER_SCALE}: {self.short_of_paper}"
-        return self.verdict
-
-    def cell(self) -> str:
-        """'+3.1 [+0.4, +5.8], n = 3' (the effect, its interval, n)."""
-        if self.effect is None or not math.isfinite(self.effect):
-            return f"n = {self.n}"
-        f = f"{'+' if self.signed else ''}.{self.digits}f"
-        text = format(self.effect, f)
-        if self.interval is not None:
-            lo, hi = self.interval
-            text += f" [{format(lo, f)}, {format(hi, f)}]"
-        return f"{text}{' ' + self.units if self.units else ''}, n = {self.n}"
-
-    def as_dict(self) -> dict:
-        out = {"claim": self.claim, "kind": self.kind, "verdict": self.verdict,
-               "effect": _num(self.effect), "n": self.n, "method": self.method,
-               "interval": None if self.interval is None else [_num(v) for v in self.interval],
-               "note": self.note, "units": self.units}
-        if self.parts:
-            out["parts"] = [p.as_dict() for p in self.parts]
-        return out
-
-
-def _num(v):
-    return None if v is None or not math.isfinite(v) else float(v)
-
-
-# ---------------------------------------------------------------------------------- values
-Values = Mapping | Sequence | np.ndarray | float | int
-
-
-def _clean(values: Values) -> tuple[dict, int]:
-    """{key: float} of the finite values (keys are seeds, or positions for a sequence) and how
-    many non-finite ones were dropped."""
-    if isinstance(values, Mapping):
-        items = list(values.items())
-    else:
-        arr = np.atleast_1d(np.asarray(values, dtype=float))
-        items = list(enumerate(arr.tolist()))
-    kept = {k: float(v) for k, v in items if v is not None and math.isfinite(float(v))}
-    return kept, len(items) - len(kept)
-
-
-def _dropped_note(dropped: int) -> str:
-    return f"{dropped} non-finite value{'s' if dropped != 1 else ''} left out" if dropped else ""
-
-
-def _join(*notes: str) -> str:
-    return "; ".join(n for n in notes if n)
-
-
-def _t(n: int) -> float:
-    return float(sps.t.ppf(0.5 + LEVEL / 2, n - 1))
-
-
-def mean_interval(values: Sequence[float], method: str = "t") -> tuple[float, tuple[float, float] | None]:
-    """Mean and its 95% interval over seeds (None for n < 2): Student t or percentile bootstrap."""
-    x = np.asarray(values, dtype=float)
-    n, mean = x.size, float(x.mean()) if x.size else float("nan")
-    if n < 2:
-        return mean, None
-    if method == "bootstrap":
-        rng = np.random.default_rng(BOOTSTRAP_SEED)
-        means = x[rng.integers(0, n, size=(BOOTSTRAP_SAMPLES, n))].mean(axis=1)
-        lo, hi = np.quantile(means, [(1 - LEVEL) / 2, 0.5 + LEVEL / 2])
-        return mean, (float(lo), float(hi))
-    half = _t(n) * float(x.std(ddof=1)) / math.sqrt(n)
-    return mean, (mean - half, mean + half)
-
-
-def _seeds_needed(sd: float, distance: float, n: int) -> str:
-    """About how many seeds a t interval needs so that its half-width is below `distance`."""
-    if not (sd > 0) or not math.isfinite(sd):
-        return ""
-    if distance <= 0:
-        return "the effect sits on the boundary: no number of seeds would resolve it"
-    for m in range(max(n + 1, 2), MAX_SEEDS_ESTIMATE + 1):
-        if _t(m) * sd / math.sqrt(m) < distance:
-            return f"about {m} seeds would resolve it if the effect and spread held"
-    return f"more than {MAX_SEEDS_ESTIMATE} seeds would be needed"
-
-
-def _decide(interval, above: float | None = None, below: float | None = None) -> str:
-    """ok if the interval lies in (above, below); MISS if wholly outside; else inconclusive."""
-    lo, hi = interval
-    inside = (above is None or lo > above) and (below is None or hi < below)
-    outside = (above is not None and hi < above) or (below is not None and lo > below)
-    return OK if inside else MISS if outside else INCONCLUSIVE
-
-
-def _paper_scale(v: Verdict) -> Verdict:
-    if v.verdict == MISS and v.short_of_paper:
-        return replace(v, verdict=PAPER_SCALE,
-                       note=_join(v.note, f"below the published scale: {v.short_of_paper}"))
-    return v
+from genlab.claims.intervals import (
+    Values,
+    _clean,
+    _decide,
+    _dropped_note,
+    _join,
+    _paper_scale,
+    _seeds_needed,
+    mean_interval,
+)
+from genlab.claims.verdict import (
+    BOOTSTRAP_SAMPLES,
+    BOOTSTRAP_SEED,
+    INCONCLUSIVE,
+    LEVEL,
+    MISS,
+    OK,
+    Verdict,
+)
 
 
 # ---------------------------------------------------------------------------------- kinds
@@ -355,88 +227,3 @@ def _flip(v: Verdict) -> Verdict:
         return v
     iv = None if v.interval is None else (-v.interval[1], -v.interval[0])
     return replace(v, effect=-v.effect, interval=iv)
-
-
-def all_of(parts: Sequence[Verdict], *, claim: str, kind: str = "conjunction",
-           lead: int | None = None) -> Verdict:
-    """A conjunction ("fits random labels *and* tests at chance"): ok when every part is ok,
-    MISS when any part is MISS (paper scale when the failing parts are all paper scale),
-    else inconclusive. Effect, interval and n are those of the part that decides it (the first
-    MISS, else the first part not ok, else the first part; ``lead=i`` shows part i's always, e.g.
-    the main claim beside an "and the model learned" guard); every part stays in ``parts``."""
-    parts = tuple(parts)
-    if not parts:
-        return Verdict(claim, kind, INCONCLUSIVE, note="no parts")
-    verdicts = [p.verdict for p in parts]
-    if all(v == OK for v in verdicts):
-        verdict, decider = OK, parts[0]
-    elif MISS in verdicts:
-        verdict, decider = MISS, parts[verdicts.index(MISS)]
-    elif PAPER_SCALE in verdicts:
-        verdict, decider = PAPER_SCALE, parts[verdicts.index(PAPER_SCALE)]
-    else:
-        verdict = INCONCLUSIVE
-        decider = next(p for p in parts if p.verdict != OK)
-    if lead is not None:  # the row shows the main claim's numbers; a guard's verdict is in the note
-        decider = parts[lead]
-    note = "; ".join(f"{p.claim}: {p.verdict}" + _resolve_hint(p) for p in parts)
-    return Verdict(claim, kind, verdict, effect=decider.effect, interval=decider.interval,
-                   n=min(p.n for p in parts), method=decider.method, signed=decider.signed,
-                   units=decider.units, digits=decider.digits, note=note,
-                   short_of_paper=decider.short_of_paper, parts=parts)
-
-
-def _resolve_hint(part: Verdict) -> str:
-    """An inconclusive part's 'about N seeds would resolve it', carried up into the conjunction."""
-    if part.verdict != INCONCLUSIVE:
-        return ""
-    hints = [h for h in part.note.split("; ") if "seeds" in h or h.startswith("n = 1")]
-    return f" ({hints[-1]})" if hints else ""
-
-
-def unmet(claim: str, why: str, *, kind: str = "precondition") -> Verdict:
-    """A claim that cannot be tested on these runs (a precondition failed: the training set was
-    never fitted, no size interpolates): inconclusive, with the reason."""
-    return Verdict(claim, kind, INCONCLUSIVE, note=why)
-
-
-def learned(acc: Values, chance: float, margin: float, *, claim: str = "the model learned",
-            units: str = "", digits: int = 1) -> Verdict:
-    """The guard a "no effect" claim or a one-sided bound needs: mean accuracy above chance by
-    more than `margin` (an untrained net is at chance and loses nothing to any change)."""
-    return greater(acc, chance, claim=claim, margin=margin, units=units, digits=digits)
-
-
-def ordering(values: Mapping[str, Values], order: Sequence[str], *, claim: str,
-             margin: float = 0.0, units: str = "", digits: int = 2, **kwargs) -> Verdict:
-    """Claim: the means rank as `order` (highest first): each adjacent pair A > B (paired by
-    seed where the values are mappings sharing seeds), tested as one conjunction."""
-    parts = [greater(values[hi], values[lo], claim=f"{hi} > {lo}", margin=margin, units=units,
-                     digits=digits, **kwargs) for hi, lo in zip(order, order[1:])]
-    v = all_of(parts, claim=claim, kind="ordering " + " > ".join(order))
-    return v
-
-
-# ---------------------------------------------------------------------------------- rows
-def row(name: str, verdict: Verdict | None, *, ours: str | None = None, paper: str | None = None,
-        expected: str | None = None, seeds: int | None = None) -> dict:
-    """A headline row: the display cells, the short ``check`` cell, and the test's fields."""
-    out = {"name": name, "ours": ours, "paper": paper, "expected": expected}
-    if verdict is None:
-        out.update(seeds=seeds, check="", claim=None, verdict="")
-        return out
-    out.update(seeds=seeds if seeds is not None else verdict.n, check=verdict.check,
-               stat=verdict.cell(), **verdict.as_dict())
-    return out
-
-
-def count(rows: Sequence[dict]) -> dict:
-    """{'ok', 'MISS', 'inconclusive', 'paper scale', 'no check'} counts of headline rows."""
-    out = {OK: 0, MISS: 0, INCONCLUSIVE: 0, PAPER_SCALE: 0, "no check": 0}
-    for r in rows:
-        c = str(r.get("check") or "")
-        key = (OK if c == OK else MISS if c.startswith(MISS) else INCONCLUSIVE
-               if c.startswith(INCONCLUSIVE) else PAPER_SCALE if c.startswith(PAPER_SCALE)
-               else "no check")
-        out[key] += 1
-    return out
