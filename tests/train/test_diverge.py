@@ -7,7 +7,8 @@ from genlab.config import ConfigError
 from genlab.data.datasets import DataSpec
 from genlab.sweep import Job, local
 from genlab.train import TrainSpec
-from genlab.train.loop import FINITE, diverged_step
+from genlab.train.diverge import diverged_step
+from genlab.train.loop import FINITE
 
 STEPS = [0, 10, 20, 30, 40]
 

@@ -27,7 +27,8 @@ from genlab.sweep.jobs import group_jobs
 from genlab.sweep.local import train_networks
 from genlab.sweep.progress import progress_bar
 from genlab.train import TrainSpec
-from genlab.train.loop import FINITE, diverged_step
+from genlab.train.diverge import diverged_step
+from genlab.train.loop import FINITE
 from genlab.train.many import scale_init
 
 NAME = "optimizers"

@@ -22,7 +22,8 @@ from genlab.sweep.groups import RegistryModel, padded_group_data
 from genlab.sweep.jobs import Job, group_jobs
 from genlab.sweep.padded_models import padded_members
 from genlab.sweep.progress import progress_bar
-from genlab.train.loop import FINITE, diverged_step
+from genlab.train.diverge import diverged_step
+from genlab.train.loop import FINITE
 from genlab.train.many import Members, train_many
 
 

@@ -17,7 +17,8 @@ from genlab.store import RunRecord
 from genlab.sweep import resume
 from genlab.sweep.computed import computed_id, run_computed
 from genlab.sweep.progress import progress_bar
-from genlab.train.loop import FINITE, TrainSpec, diverged_step
+from genlab.train.diverge import diverged_step
+from genlab.train.loop import FINITE, TrainSpec
 from genlab.train.many import Members, train_many
 
 NAME = "dmf"
