@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
-from genlab.cli_tools import bench_app, check_output, data_app, migrate
+from genlab.cli_tools import bench_app, check_output, check_report_outputs, data_app, migrate
 from genlab.config import ConfigError
 
 HELP = ("genlab: small, fast reproductions of classic findings about generalization in deep "
@@ -193,13 +193,9 @@ def report(store: Optional[Path] = STORE_OPT,
                                               "named after it: genlab.sqlite -> genlab-report.html)")):
     """Write the HTML report (checks, conditions, tables, figures, data files) from the store."""
     from genlab import experiments
-    from genlab.report.export import outputs
     from genlab.report.html import write_report
-    from genlab.store import DEFAULT_PATH, open_store
-    beside = outputs(store or DEFAULT_PATH)  # figures and data files go beside the store
-    check_output(out if out is not None else beside["report"], "--out" if out is not None else "report")
-    check_output(beside["figures"], "figures folder", directory=True)
-    check_output(beside["data"], "data folder", directory=True)
+    from genlab.store import open_store
+    check_report_outputs(store, out)  # before anything is written
     db = open_store(store, read_only=True)
     exps = [experiments.get(n) for n in experiments.names()]
     console.print(f"report: {write_report(db, out, exps)}")

@@ -41,6 +41,16 @@ def check_output(path: Path, what: str = "--out", *, directory: bool = False) ->
     return path
 
 
+def check_report_outputs(store: Path | None, out: Path | None) -> None:
+    """The report's page and the figures and data folders it writes beside the store."""
+    from genlab.report.export import outputs
+    from genlab.store import DEFAULT_PATH
+    beside = outputs(store or DEFAULT_PATH)
+    check_output(out if out is not None else beside["report"], "--out" if out is not None else "report")
+    check_output(beside["figures"], "figures folder", directory=True)
+    check_output(beside["data"], "data folder", directory=True)
+
+
 def _check_generator_args(given: dict) -> None:
     """Ints within int64 (NumPy overflows past it), floats finite (inf gave a NaN dataset)."""
     for name, value in given.items():
